@@ -1,0 +1,180 @@
+// The session-lock rules as pure functions: (current record, request, now)
+// -> (reply, record to write). No I/O, no clock, no CAF: storage.hpp runs
+// them inside one write transaction and the actors only add ordering,
+// batching, timers and remoting. Every rule of ../docs/design.md "Session
+// lock" lives here.
+//
+// Starting a session (request from `requester`):
+//  S1 no owner                                   -> take the lock
+//  S2 the owner is the requester's own process    -> take it (the node vouches
+//     it holds no other session for the key)
+//  S3 the owner's process has restarted (same node, older incarnation), or
+//     the node directory says its lease expired    -> take it
+//  S4 now - LastUpdate > assume_dead               -> take it (ASSUME_DEAD)
+//  S5 steal requested                              -> take it
+//  S6 otherwise, on the first attempt: ForceLoadSession = requester (the
+//     newest requester wins) and reply `locked`; on a retry, if
+//     ForceLoadSession is someone else, reply `superseded` (a newer request
+//     took over), else `locked` again without writing.
+// Taking the lock: ActiveSession = requester, ForceLoadSession = nil,
+// SessionLoadCount + 1, LastUpdate = now; a missing profile is created from
+// the template.
+//
+// Saving (fencing): a save names its session; if ActiveSession is not exactly
+// that session, the save is refused with errc::not_owner and nothing changes.
+// A final save releases the lock, or hands it in the same write to the
+// requester named in ForceLoadSession (if that requester still asks;
+// otherwise it releases).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "profilestore/result.hpp"
+#include "profilestore/store/limits.hpp"
+#include "profilestore/store/record.hpp"
+
+namespace profilestore {
+
+// What storage found under the key, decoded.
+struct current_record {
+  std::optional<record> rec; // nullopt: absent, removed, or corrupt
+  bool corrupt = false;      // bytes were there but are not a record
+};
+
+// The record an operation wants written, if any.
+struct record_write {
+  record rec;
+  // Append a version even inside the window (the corrupt bytes being
+  // replaced must stay as an older version).
+  bool force_new_version = false;
+};
+
+template <class Reply>
+struct op_change {
+  Reply reply;
+  std::optional<record_write> write; // nullopt: nothing to write
+};
+
+// ---- start_session --------------------------------------------------------
+
+struct start_session_request {
+  session_ref requester; // id: the new session's id
+  bool steal = false;
+  bool first_attempt = true;
+  // Set by storage from the node directory when the owner's node lease has
+  // expired or its incarnation is gone.
+  bool owner_lease_expired = false;
+  std::int64_t assume_dead_ms = 630'000;
+};
+
+enum class start_outcome : std::uint8_t { started, locked, superseded };
+
+struct start_session_reply {
+  start_outcome outcome = start_outcome::locked;
+  // started: the record as stored, owned by the requester.
+  std::optional<record> rec;
+  bool created = false;     // started: a new profile from the template
+  bool overwritten = false; // corrupt bytes were replaced (OnOverwrite)
+  // locked: the current owner and its last write time.
+  std::optional<session_ref> owner;
+  std::int64_t owner_last_update = 0;
+};
+
+result<op_change<start_session_reply>>
+start_session(const current_record& current, const start_session_request& req,
+              std::string_view template_data, std::int64_t now);
+
+// ---- save -------------------------------------------------------------------
+
+enum class final_action : std::uint8_t {
+  none,    // an auto-save or manual save; the session goes on
+  release, // the last save: free the lock
+  handoff, // the last save: give the lock to `handoff_to` if it still asks
+};
+
+struct save_request {
+  session_ref session;
+  std::string data;      // encoded map or array
+  std::string meta_tags = empty_msgpack_map;
+  std::vector<std::int64_t> user_ids;
+  std::string key_metadata = empty_msgpack_map;
+  std::vector<std::uint64_t> processed_update_ids; // removed from the queue
+  std::vector<std::uint64_t> lock_update_ids;      // marked locked
+  final_action final = final_action::none;
+  std::optional<session_ref> handoff_to;
+};
+
+struct save_reply {
+  // Another requester waits for the lock (ForceLoadSession, not us): the
+  // owner should end its session soon.
+  std::optional<session_ref> force_load;
+  // The queue after the save, so the owner sees messages sent meanwhile.
+  std::vector<queued_update> updates;
+  std::uint64_t session_load_count = 0;
+  bool released = false;
+  bool handed_off = false; // the lock now belongs to `new_owner`
+  std::optional<session_ref> new_owner;
+};
+
+// Checks the request's own data against `limits` (sizes, shapes).
+result<void> check_save_request(const save_request& req,
+                                const storage_limits& limits);
+
+result<op_change<save_reply>> save(const current_record& current,
+                                   const save_request& req, std::int64_t now);
+
+// ---- message ----------------------------------------------------------------
+
+struct message_request {
+  std::string data; // encoded MessagePack
+  // Queue limit (MAX_MESSAGE_QUEUE); 0 uses storage_limits.
+  std::size_t max_queue = 0;
+};
+
+struct message_reply {
+  std::uint64_t id = 0;
+  std::optional<session_ref> owner; // to notify at once
+  bool overwritten = false;         // corrupt bytes were replaced
+};
+
+result<op_change<message_reply>> message(const current_record& current,
+                                         const message_request& req,
+                                         const storage_limits& limits,
+                                         std::int64_t now);
+
+// ---- set (overwrite from a copy; ends any session) --------------------------
+
+struct set_request {
+  std::string data;
+  std::string meta_tags = empty_msgpack_map;
+  std::vector<std::int64_t> user_ids;
+  std::string key_metadata = empty_msgpack_map;
+  std::vector<std::uint64_t> processed_update_ids;
+};
+
+struct set_reply {
+  std::optional<session_ref> previous_owner; // its session has ended
+};
+
+result<void> check_set_request(const set_request& req,
+                               const storage_limits& limits);
+
+result<op_change<set_reply>> set(const current_record& current,
+                                 const set_request& req, std::int64_t now);
+
+// ---- remove -------------------------------------------------------------------
+
+struct remove_reply {
+  bool existed = false;
+  std::optional<session_ref> previous_owner;
+};
+
+// Removal writes a tombstone; storage does that when `existed`.
+remove_reply remove(const current_record& current);
+
+} // namespace profilestore

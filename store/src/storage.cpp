@@ -1,0 +1,389 @@
+// storage: runs the pure operations of ops.hpp inside backend transactions,
+// one durable commit per batch (storage.hpp).
+#include "profilestore/store/storage.hpp"
+
+#include <set>
+
+#include "profilestore/codec/msgpack.hpp"
+#include "profilestore/store/names.hpp"
+#include "profilestore/store/record_codec.hpp"
+
+namespace profilestore {
+namespace {
+
+// Failures of the backend itself end the whole batch; any other error belongs
+// to one operation.
+bool is_backend_failure(errc code) {
+  return code == errc::map_full || code == errc::storage_error
+         || code == errc::storage_full || code == errc::storage_busy;
+}
+
+result<void> check_names(std::string_view store, std::string_view key) {
+  PROFILESTORE_TRY(check_store_name(store));
+  return check_key(key);
+}
+
+// What an operation found under its key: the decoded record for the pure
+// operation, and the head for the write that may follow.
+struct loaded_key {
+  current_record current;
+  std::optional<head_entry> head;
+};
+
+result<loaded_key> load_current(read_transaction& txn, std::string_view store,
+                                std::string_view key,
+                                const decode_limits& limits) {
+  loaded_key out;
+  auto head = read_head(txn, store, key);
+  if (!head)
+    return std::move(head).err();
+  out.head = std::move(*head);
+  if (!out.head || out.head->deleted)
+    return out;
+  auto latest = read_version(txn, store, key, out.head->latest_version);
+  if (!latest)
+    return std::move(latest).err();
+  if (!*latest || (*latest)->info.deleted)
+    return out;
+  auto rec = decode_record((*latest)->record_bytes, limits);
+  if (rec)
+    out.current.rec = std::move(*rec);
+  else if (rec.err().code() == errc::unsupported_format)
+    return std::move(rec).err(); // never overwrite a newer writer's data
+  else
+    out.current.corrupt = true;
+  return out;
+}
+
+// Executes one operation inside a write transaction.
+class op_runner {
+public:
+  op_runner(write_transaction& txn, const storage_options& options,
+            std::int64_t now)
+    : txn_(txn), options_(options), now_(now) {}
+
+  result<applied_op> operator()(const start_session_op& op);
+  result<applied_op> operator()(const save_op& op);
+  result<applied_op> operator()(const save_group_op& op);
+  result<applied_op> operator()(const message_op& op);
+  result<applied_op> operator()(const set_op& op);
+  result<applied_op> operator()(const remove_op& op);
+
+private:
+  // A pure operation's outcome, with the head its key had when loaded.
+  template <class Reply>
+  struct planned {
+    op_change<Reply> change;
+    std::optional<head_entry> head;
+  };
+
+  result<loaded_key> load(std::string_view store, std::string_view key) {
+    return load_current(txn_, store, key, options_.limits.record_decode);
+  }
+
+  // Loads the key and runs `pure(current)` on it.
+  template <class Reply, class Pure>
+  result<planned<Reply>> plan(std::string_view store, std::string_view key,
+                              Pure&& pure) {
+    auto loaded = load(store, key);
+    if (!loaded)
+      return std::move(loaded).err();
+    result<op_change<Reply>> change = pure(loaded->current);
+    if (!change)
+      return std::move(change).err();
+    return planned<Reply>{std::move(*change), std::move(loaded->head)};
+  }
+
+  result<key_info> write(std::string_view store, std::string_view key,
+                         const record_write& w,
+                         const std::optional<head_entry>& head) {
+    std::string bytes = encode_record(w.rec);
+    version_write vw;
+    vw.record_bytes = bytes;
+    vw.user_ids = &w.rec.user_ids;
+    vw.key_metadata = w.rec.has_profile ? std::string_view(w.rec.key_metadata)
+                                        : std::string_view{};
+    vw.force_new_version = w.force_new_version;
+    vw.known_head = &head;
+    return write_version(txn_, store, key, vw, now_, options_.versions);
+  }
+
+  template <class Reply>
+  result<applied_op> finish(std::string_view store, std::string_view key,
+                            result<planned<Reply>>&& p) {
+    if (!p)
+      return std::move(p).err();
+    applied_op out{op_reply{std::move(p->change.reply)}, std::nullopt};
+    if (p->change.write) {
+      auto info = write(store, key, *p->change.write, p->head);
+      if (!info)
+        return std::move(info).err();
+      out.written = std::move(*info);
+    }
+    return out;
+  }
+
+  result<planned<save_reply>> plan_save(const save_op& op);
+
+  write_transaction& txn_;
+  const storage_options& options_;
+  std::int64_t now_;
+};
+
+result<applied_op> op_runner::operator()(const start_session_op& op) {
+  PROFILESTORE_TRY(check_names(op.store, op.key));
+  PROFILESTORE_TRY(check_node_name(op.request.requester.node));
+  std::string_view tmpl = op.template_data ? std::string_view(*op.template_data)
+                                           : std::string_view{};
+  if (!tmpl.empty()) {
+    save_request probe; // reuse the Data checks for the template
+    probe.session.node = op.request.requester.node;
+    probe.data = std::string(tmpl);
+    PROFILESTORE_TRY(check_save_request(probe, options_.limits));
+  }
+  return finish(op.store, op.key,
+                plan<start_session_reply>(
+                  op.store, op.key, [&](const current_record& current) {
+                    return start_session(current, op.request, tmpl, now_);
+                  }));
+}
+
+result<op_runner::planned<save_reply>>
+op_runner::plan_save(const save_op& op) {
+  PROFILESTORE_TRY(check_names(op.store, op.key));
+  PROFILESTORE_TRY(check_save_request(op.request, options_.limits));
+  return plan<save_reply>(op.store, op.key,
+                          [&](const current_record& current) {
+                            return save(current, op.request, now_);
+                          });
+}
+
+result<applied_op> op_runner::operator()(const save_op& op) {
+  return finish(op.store, op.key, plan_save(op));
+}
+
+result<applied_op> op_runner::operator()(const save_group_op& op) {
+  std::set<std::string_view> keys;
+  for (const auto& s : op.saves) {
+    if (s.store != op.store)
+      return make_error(errc::invalid_argument,
+                        "an atomic save group spans stores '" + op.store
+                          + "' and '" + s.store + "'");
+    if (!keys.insert(s.key).second)
+      return make_error(errc::invalid_argument,
+                        "an atomic save group names key '" + s.key
+                          + "' twice");
+  }
+  // Plan every save before writing any, so a refusal writes nothing.
+  std::vector<planned<save_reply>> plans;
+  for (const auto& s : op.saves) {
+    auto p = plan_save(s);
+    if (!p)
+      return make_error(p.err().code(),
+                        "atomic save of key '" + s.key
+                          + "' refused, nothing written: "
+                          + p.err().message());
+    plans.push_back(std::move(*p));
+  }
+  applied_op out{op_reply{std::vector<save_reply>{}}, std::nullopt};
+  auto& replies = std::get<std::vector<save_reply>>(out.reply);
+  for (std::size_t i = 0; i < plans.size(); ++i) {
+    auto info = write(op.store, op.saves[i].key, *plans[i].change.write,
+                      plans[i].head);
+    if (!info)
+      return std::move(info).err();
+    out.written = std::move(*info);
+    replies.push_back(std::move(plans[i].change.reply));
+  }
+  return out;
+}
+
+result<applied_op> op_runner::operator()(const message_op& op) {
+  PROFILESTORE_TRY(check_names(op.store, op.key));
+  return finish(op.store, op.key,
+                plan<message_reply>(
+                  op.store, op.key, [&](const current_record& current) {
+                    return message(current, op.request, options_.limits,
+                                   now_);
+                  }));
+}
+
+result<applied_op> op_runner::operator()(const set_op& op) {
+  PROFILESTORE_TRY(check_names(op.store, op.key));
+  PROFILESTORE_TRY(check_set_request(op.request, options_.limits));
+  return finish(op.store, op.key,
+                plan<set_reply>(op.store, op.key,
+                                [&](const current_record& current) {
+                                  return set(current, op.request, now_);
+                                }));
+}
+
+result<applied_op> op_runner::operator()(const remove_op& op) {
+  PROFILESTORE_TRY(check_names(op.store, op.key));
+  auto loaded = load(op.store, op.key);
+  if (!loaded)
+    return std::move(loaded).err();
+  remove_reply reply = remove(loaded->current);
+  applied_op out{op_reply{reply}, std::nullopt};
+  if (reply.existed) {
+    version_write tombstone;
+    tombstone.tombstone = true;
+    tombstone.known_head = &loaded->head;
+    auto info = write_version(txn_, op.store, op.key, tombstone, now_,
+                              options_.versions);
+    if (!info)
+      return std::move(info).err();
+    out.written = std::move(*info);
+  }
+  return out;
+}
+
+std::vector<result<applied_op>> all_failed(std::size_t n, const error& e) {
+  return std::vector<result<applied_op>>(n, result<applied_op>(e));
+}
+
+} // namespace
+
+storage::storage(backend& b, storage_options options)
+  : backend_(b), options_(std::move(options)) {}
+
+std::vector<result<applied_op>>
+storage::apply_batch(const std::vector<operation>& ops, std::int64_t now) {
+  for (int attempt = 0;; ++attempt) {
+    auto txn = backend_.begin_write();
+    if (!txn)
+      return all_failed(ops.size(), txn.err());
+    std::vector<result<applied_op>> results;
+    results.reserve(ops.size());
+    error fatal;
+    op_runner runner(**txn, options_, now);
+    for (const auto& op : ops) {
+      auto r = std::visit(runner, op);
+      if (!r.ok() && is_backend_failure(r.err().code())) {
+        fatal = r.err();
+        break;
+      }
+      results.push_back(std::move(r));
+    }
+    if (!fatal) {
+      auto committed = (*txn)->commit();
+      if (committed.ok())
+        return results;
+      fatal = committed.err();
+    }
+    txn->reset(); // aborts: nothing of this batch was written
+    if (fatal.code() == errc::map_full) {
+      if (attempt < options_.max_grow_attempts) {
+        auto grown = backend_.grow();
+        if (grown.ok())
+          continue;
+        fatal = grown.err();
+      } else {
+        fatal = make_error(errc::storage_full,
+                           "the batch does not fit even after growing the "
+                           "map "
+                             + std::to_string(attempt) + " times");
+      }
+    }
+    for (auto& r : results)
+      if (r.ok())
+        r = result<applied_op>(fatal);
+    while (results.size() < ops.size())
+      results.emplace_back(fatal);
+    return results;
+  }
+}
+
+result<applied_op> storage::apply(const operation& op, std::int64_t now) {
+  return std::move(apply_batch({op}, now).front());
+}
+
+result<std::optional<read_reply>>
+storage::get(std::string_view store, std::string_view key,
+             std::optional<std::uint64_t> version,
+             const std::string* template_data) const {
+  PROFILESTORE_TRY(check_names(store, key));
+  auto txn = backend_.begin_read();
+  if (!txn)
+    return std::move(txn).err();
+  auto found = version ? read_version(**txn, store, key, *version)
+                       : read_latest(**txn, store, key);
+  if (!found)
+    return std::move(found).err();
+  if (!*found || (*found)->info.deleted)
+    return std::optional<read_reply>{};
+  read_reply out;
+  out.info = (*found)->info;
+  auto rec = decode_record((*found)->record_bytes,
+                           options_.limits.record_decode);
+  if (rec) {
+    out.rec = std::move(*rec);
+  } else if (rec.err().code() == errc::unsupported_format) {
+    return std::move(rec).err();
+  } else {
+    out.rec = make_new_profile(template_data ? *template_data : std::string{},
+                               out.info.updated_time);
+    out.rec.was_overwritten = true;
+    out.overwritten = true;
+  }
+  return std::optional<read_reply>{std::move(out)};
+}
+
+result<version_page> storage::list_versions(std::string_view store,
+                                            std::string_view key,
+                                            const version_query& query) const {
+  PROFILESTORE_TRY(check_names(store, key));
+  auto txn = backend_.begin_read();
+  if (!txn)
+    return std::move(txn).err();
+  return profilestore::list_versions(**txn, store, key, query);
+}
+
+result<key_listing> storage::list_keys(std::string_view store,
+                                       std::string_view prefix,
+                                       std::string_view after,
+                                       std::size_t limit,
+                                       bool include_removed) const {
+  PROFILESTORE_TRY(check_store_name(store));
+  auto txn = backend_.begin_read();
+  if (!txn)
+    return std::move(txn).err();
+  return profilestore::list_keys(**txn, store, prefix, after, limit,
+                                 include_removed);
+}
+
+result<std::vector<std::string>> storage::list_stores() const {
+  auto txn = backend_.begin_read();
+  if (!txn)
+    return std::move(txn).err();
+  return profilestore::list_stores(**txn);
+}
+
+result<prune_progress> storage::prune(std::int64_t now,
+                                      std::string_view resume_after,
+                                      std::size_t max_versions,
+                                      std::size_t max_keys) {
+  for (int attempt = 0;; ++attempt) {
+    auto txn = backend_.begin_write();
+    if (!txn)
+      return std::move(txn).err();
+    auto progress = prune_versions(**txn, now, options_.versions, resume_after,
+                                   max_versions, max_keys);
+    error failure;
+    if (progress) {
+      auto committed = (*txn)->commit();
+      if (committed.ok())
+        return progress;
+      failure = committed.err();
+    } else {
+      failure = progress.err();
+    }
+    txn->reset();
+    if (failure.code() != errc::map_full
+        || attempt >= options_.max_grow_attempts)
+      return failure;
+    PROFILESTORE_TRY(backend_.grow());
+  }
+}
+
+} // namespace profilestore
