@@ -1,0 +1,104 @@
+// Shared pieces of profilestore-bench (bench.hpp).
+#include "bench.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <system_error>
+
+namespace profilestore::bench {
+
+std::vector<scenario>& registry() {
+  static std::vector<scenario> all;
+  return all;
+}
+
+registrar::registrar(std::string name, std::string summary,
+                     std::function<std::vector<figure>(const options&)> run) {
+  registry().push_back({std::move(name), std::move(summary), std::move(run)});
+}
+
+double median_ns_per_op(const std::function<void()>& op, int repeats,
+                        std::chrono::milliseconds min_time) {
+  using clock = std::chrono::steady_clock;
+  op(); // warm up caches and allocators
+  std::vector<double> samples;
+  for (int r = 0; r < repeats; ++r) {
+    std::uint64_t calls = 0;
+    auto start = clock::now();
+    auto elapsed = clock::duration::zero();
+    do {
+      for (int i = 0; i < 16; ++i)
+        op();
+      calls += 16;
+      elapsed = clock::now() - start;
+    } while (elapsed < min_time);
+    samples.push_back(
+      std::chrono::duration<double, std::nano>(elapsed).count()
+      / static_cast<double>(calls));
+  }
+  std::sort(samples.begin(), samples.end());
+  return samples[samples.size() / 2];
+}
+
+figure time_figure(std::string name, double ours_ns, std::string baseline_name,
+                   double baseline_ns, double max_ratio) {
+  figure f;
+  f.name = std::move(name);
+  f.unit = "ns/op";
+  f.value = ours_ns;
+  f.baseline_name = std::move(baseline_name);
+  f.baseline = baseline_ns;
+  f.ratio = baseline_ns > 0 ? ours_ns / baseline_ns : 0;
+  if (max_ratio > 0) {
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "ratio <= %.2f", max_ratio);
+    f.target = buf;
+    f.has_target = true;
+    f.met = f.ratio <= max_ratio;
+  }
+  return f;
+}
+
+figure rate_figure(std::string name, std::string unit, double ours,
+                   std::string baseline_name, double baseline,
+                   double min_ratio) {
+  figure f;
+  f.name = std::move(name);
+  f.unit = std::move(unit);
+  f.value = ours;
+  f.baseline_name = std::move(baseline_name);
+  f.baseline = baseline;
+  f.ratio = baseline > 0 ? ours / baseline : 0;
+  if (min_ratio >= 0) {
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "ratio >= %.2f", min_ratio);
+    f.target = buf;
+    f.has_target = true;
+    f.met = f.ratio >= min_ratio;
+  }
+  return f;
+}
+
+scratch_dir::scratch_dir(const std::string& prefix) {
+  auto base = std::filesystem::temp_directory_path()
+              / ("profilestore-bench-" + prefix + "-XXXXXX");
+  std::string pattern = base.string();
+  if (!::mkdtemp(pattern.data())) {
+    std::perror("mkdtemp");
+    std::exit(1);
+  }
+  path_ = pattern;
+}
+
+scratch_dir::~scratch_dir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+void keep(const void* p) {
+  asm volatile("" : : "r"(p) : "memory");
+}
+
+} // namespace profilestore::bench
