@@ -11,7 +11,7 @@ include(CMakePackageConfigHelpers)
 
 set(PROFILESTORE_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/profilestore")
 
-install(TARGETS profilestore_codec profilestore_store profilestore_compile_options
+install(TARGETS profilestore_codec profilestore_store
   EXPORT profilestoreTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
