@@ -5,25 +5,20 @@
 #   target_link_libraries(app PRIVATE profilestore::store)
 #
 # The package re-finds the dependencies the static libraries need (LMDB
-# through the FindLMDB module installed beside it, msgpack-cxx, nlohmann_json).
+# through the FindLMDB module installed beside it, msgpack-cxx, nlohmann_json,
+# CAF through the FindCAF module).
 
 include(CMakePackageConfigHelpers)
 
 set(PROFILESTORE_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/profilestore")
 
-install(TARGETS profilestore_codec profilestore_store
+install(TARGETS profilestore_codec profilestore_store profilestore_actors
   EXPORT profilestoreTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(DIRECTORY codec/include/ store/include/
+install(DIRECTORY codec/include/ store/include/ actors/include/
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-if(TARGET profilestore_actors)
-  install(TARGETS profilestore_actors EXPORT profilestoreTargets
-    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
-  install(DIRECTORY actors/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-endif()
 
 install(EXPORT profilestoreTargets
   NAMESPACE profilestore::

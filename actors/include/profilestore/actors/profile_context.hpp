@@ -1,0 +1,98 @@
+// profile_context: an active profile as its own callbacks see it.
+//
+// Every hook, message handler and update function receives the context of
+// the profile it runs for, inside that profile's actor. Changes made here are
+// what the next save writes. Contracts:
+//  - data(), user ids, key metadata and meta tags may be changed freely;
+//    sizes are checked at the save, and a refused save keeps everything.
+//  - save() and end_session() only ask: the save or the end starts after the
+//    current callback returns.
+//  - A context must not be kept beyond the callback it was given to.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "profilestore/actors/profile_data.hpp"
+#include "profilestore/actors/types.hpp"
+#include "profilestore/codec/value.hpp"
+#include "profilestore/store/record.hpp"
+#include "profilestore/store/versions.hpp"
+
+namespace profilestore {
+
+class profile_context {
+public:
+  virtual ~profile_context() = default;
+
+  const std::string& key() const noexcept { return key_; }
+  const store_spec& store() const noexcept { return *spec_; }
+  const session_ref& session() const noexcept { return session_; }
+
+  // The profile's data. data_as<T>() is the typed struct of a store opened
+  // with a T (nullptr otherwise); data_value() the dynamic value of a store
+  // opened with a value template (nullptr otherwise).
+  profile_data& data() noexcept { return *data_; }
+  template <class T>
+  T* data_as() noexcept {
+    return data_->get_if<T>();
+  }
+  value* data_value() noexcept { return data_->get_if<value>(); }
+
+  // The data as of the last successful save (decoded on each call).
+  value last_saved_data() const;
+
+  // MetaData, as of the last save (session_load_count, first session time,
+  // ActiveSession, ...).
+  const record_metadata& metadata() const noexcept { return meta_; }
+  std::int64_t first_session_time() const noexcept {
+    return meta_.profile_create_time;
+  }
+  std::uint64_t session_load_count() const noexcept {
+    return meta_.session_load_count;
+  }
+  // The key info of the version the last save wrote (or the load read).
+  const key_info& info() const noexcept { return info_; }
+
+  const std::vector<std::int64_t>& user_ids() const noexcept {
+    return user_ids_;
+  }
+  void add_user_id(std::int64_t id);
+  void remove_user_id(std::int64_t id);
+
+  // Key metadata and ProfileService's meta tags: maps.
+  value& key_metadata() noexcept { return key_metadata_; }
+  value& meta_tags() noexcept { return meta_tags_; }
+
+  // False once end_session() was asked for or the session was lost.
+  bool is_active() const noexcept { return active_; }
+
+  // Fills keys missing from the data with the store's template, deeply.
+  void reconcile();
+
+  // Ask for a save (or the end of the session) after this callback.
+  void save() noexcept { save_asked_ = true; }
+  void end_session() noexcept { end_asked_ = true; }
+
+protected:
+  // A transaction restores the data of a profile it borrowed.
+  friend struct transaction_access;
+
+  store_spec_ptr spec_;
+  std::string key_;
+  session_ref session_;
+  std::unique_ptr<profile_data> data_;
+  std::shared_ptr<const std::string> last_saved_bytes_;
+  record_metadata meta_;
+  key_info info_;
+  std::vector<std::int64_t> user_ids_;
+  value key_metadata_;
+  value meta_tags_;
+  bool active_ = true;
+  bool save_asked_ = false;
+  bool end_asked_ = false;
+};
+
+} // namespace profilestore

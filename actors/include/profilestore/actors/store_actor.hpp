@@ -1,0 +1,56 @@
+// store_actor: the only writer of one storage (a backend with its versioned
+// records), and its reader.
+//
+// Contracts:
+//  - Write operations (start_session_op, save_op, save_group_op, message_op,
+//    set_op, remove_op; replies: applied_op) apply in mailbox order, so the
+//    calls on one key keep the order they were sent in.
+//  - Group commit: the first write that arrives while none is pending sends
+//    the actor a commit message; every write queued before that message
+//    joins the same transaction, one durable commit covers them all, and only
+//    then is each caller answered. A reply means durable.
+//  - Reads go to the separate reader actor, which shares the storage and
+//    reads in its own transactions: a read never waits behind a commit.
+//  - Owners are told at once: after a committed message_op the node actor of
+//    the profile's owner gets (notify_atom, store, key, queued_update); after
+//    a start_session_op that found the key locked by another node, that node
+//    gets (release_atom, store, key, owner, requester). Nodes announce
+//    themselves with (hello_atom, node name, node actor).
+//  - Times are the storage's clock (`clock`), never a caller's.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include "profilestore/store/backend.hpp"
+#include "profilestore/store/storage.hpp"
+
+namespace profilestore {
+
+struct store_actor_options {
+  storage_options storage{};
+  // Milliseconds since the epoch; the system clock when empty. Tests pass a
+  // clock driven by CAF's test coordinator.
+  std::function<std::int64_t()> clock;
+  // At most this many writes join one transaction (the rest the next one).
+  std::size_t max_batch = 4096;
+};
+
+struct store_actors {
+  caf::actor writer;
+  caf::actor reader;
+  std::shared_ptr<storage> shared_storage; // for tools and tests
+};
+
+store_actors spawn_store_actors(caf::actor_system& sys,
+                                std::shared_ptr<backend> b,
+                                store_actor_options options = {});
+
+// Milliseconds since the epoch by the system clock.
+std::int64_t system_clock_ms();
+
+} // namespace profilestore

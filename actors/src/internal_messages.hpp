@@ -1,0 +1,57 @@
+// Messages between the runtime's own actors (store writer and reader, node,
+// profiles). Not part of the public protocol (messages.hpp): they may change
+// between versions.
+#pragma once
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+
+#include "profilestore/actors/messages.hpp"
+#include "profilestore/store/storage.hpp"
+
+namespace profilestore {
+
+using commit_atom = caf::atom_constant<caf::atom("ps_commit")>;
+using hello_atom = caf::atom_constant<caf::atom("ps_hello")>;
+using notify_atom = caf::atom_constant<caf::atom("ps_notify")>;
+using release_atom = caf::atom_constant<caf::atom("ps_release")>;
+using read_atom = caf::atom_constant<caf::atom("ps_read")>;
+using list_atom = caf::atom_constant<caf::atom("ps_list")>;
+using tick_atom = caf::atom_constant<caf::atom("ps_tick")>;
+using retry_atom = caf::atom_constant<caf::atom("ps_retry")>;
+using ended_atom = caf::atom_constant<caf::atom("ps_ended")>;
+using report_atom = caf::atom_constant<caf::atom("ps_report")>;
+using lend_atom = caf::atom_constant<caf::atom("ps_lend")>;
+using return_atom = caf::atom_constant<caf::atom("ps_return")>;
+using critical_atom = caf::atom_constant<caf::atom("ps_critic")>;
+using deadline_atom = caf::atom_constant<caf::atom("ps_deadln")>;
+
+// A profile lent to a transaction: its context, valid until it is returned.
+struct lent_profile {
+  profile_context* context = nullptr;
+};
+
+// What a transaction hands back to a lent profile.
+struct return_outcome {
+  bool saved = false;          // the group save committed
+  save_reply reply;            // when saved
+  std::string saved_data;      // the bytes written, when saved
+  std::optional<key_info> written;
+};
+
+} // namespace profilestore
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(profilestore::start_session_op)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(profilestore::save_op)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(profilestore::save_group_op)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(profilestore::message_op)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(profilestore::set_op)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(profilestore::remove_op)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(profilestore::applied_op)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(profilestore::queued_update)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(profilestore::session_ref)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::optional<profilestore::read_reply>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<const std::string>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(profilestore::lent_profile)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(profilestore::return_outcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(profilestore::error)

@@ -1,0 +1,692 @@
+#include "node_actor.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <deque>
+#include <map>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include <caf/event_based_actor.hpp>
+#include <caf/response_promise.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "internal_messages.hpp"
+#include "profile_actor.hpp"
+#include "profilestore/actors/errors.hpp"
+#include "profilestore/codec/msgpack.hpp"
+#include "profilestore/store/memory_backend.hpp"
+#include "profilestore/store/names.hpp"
+#include "profilestore/store/record_codec.hpp"
+
+namespace profilestore {
+
+namespace {
+
+using clock_point = caf::actor_clock::time_point;
+
+// Registry key: live and mock stores never mix.
+std::string registry_key(bool mock, const std::string& store,
+                         const std::string& key) {
+  std::string out;
+  out.reserve(store.size() + key.size() + 2);
+  out.push_back(mock ? 'm' : 'l');
+  out += store;
+  out.push_back('\0');
+  out += key;
+  return out;
+}
+
+struct start_attempt {
+  std::uint64_t id = 0;
+  store_spec_ptr spec;
+  std::string key;
+  start_options options;
+  caf::response_promise rp;
+  clock_point first_time;
+  bool first = true;
+  bool steal_now = false;
+  unsigned conflicts = 0;
+  unsigned failures = 0;
+};
+
+struct active_entry {
+  caf::actor actor;
+  session_ref session;
+};
+
+struct node_state {
+  std::string node_name;
+  std::uint64_t incarnation = 0;
+  std::shared_ptr<shared_node_state> shared;
+  store_actors live;
+  store_actors mock; // spawned on first use
+  store_actor_options mock_options;
+
+  std::map<std::string, active_entry> active;
+  std::map<std::string, start_attempt> starting;
+  std::uint64_t next_id = 0;
+  std::uint64_t spread_counter = 0;
+
+  std::deque<clock_point> error_times;
+  clock_point critical_last_met{};
+
+  std::vector<caf::response_promise> shutdown_waiting;
+
+  static inline const char* name = "profilestore.node";
+};
+
+using node_actor = caf::stateful_actor<node_state>;
+
+constants consts(node_actor* self) {
+  return self->state.shared->current_constants();
+}
+
+bool is_request_error(errc code) {
+  return code == errc::invalid_argument || code == errc::invalid_store_name
+         || code == errc::invalid_key || code == errc::data_too_large
+         || code == errc::metadata_too_large || code == errc::too_many_user_ids
+         || code == errc::message_too_large || code == errc::record_too_large
+         || code == errc::malformed_input || code == errc::limit_exceeded
+         || code == errc::type_mismatch || code == errc::unsupported_format
+         || code == errc::message_queue_full || code == errc::not_owner;
+}
+
+// Storage trouble counts toward the critical state.
+bool counts_as_critical(errc code) {
+  return code == errc::storage_error || code == errc::storage_full
+         || code == errc::storage_busy || code == errc::timeout
+         || code == errc::unreachable || code == errc::internal;
+}
+
+const store_actors& storage_for(node_actor* self, const store_spec& spec) {
+  auto& s = self->state;
+  if (!spec.mock)
+    return s.live;
+  if (!s.mock.writer) {
+    s.mock = spawn_store_actors(self->system(),
+                                std::make_shared<memory_backend>(),
+                                s.mock_options);
+    self->link_to(s.mock.writer);
+    self->link_to(s.mock.reader);
+    self->send(s.mock.writer, hello_atom::value, s.node_name,
+               caf::actor_cast<caf::actor>(self));
+  }
+  return s.mock;
+}
+
+// ---- signals and the critical state ----------------------------------------
+
+void set_critical(node_actor* self, bool on) {
+  auto& s = self->state;
+  s.shared->critical = on;
+  std::vector<critical_signal> signals;
+  {
+    std::lock_guard<std::mutex> guard(s.shared->mutex);
+    signals = s.shared->on_critical_toggle;
+  }
+  for (auto& f : signals)
+    f(on);
+}
+
+void count_error(node_actor* self) {
+  auto& s = self->state;
+  auto c = consts(self);
+  auto now = self->clock().now();
+  s.error_times.push_back(now);
+  while (!s.error_times.empty()
+         && now - s.error_times.front() > c.critical_state_error_expire)
+    s.error_times.pop_front();
+  if (s.error_times.size() >= c.critical_state_error_count) {
+    s.critical_last_met = now;
+    if (!s.shared->critical) {
+      set_critical(self, true);
+      self->delayed_send(self, c.critical_state_expire, critical_atom::value);
+    }
+  }
+}
+
+void check_critical_end(node_actor* self) {
+  auto& s = self->state;
+  if (!s.shared->critical)
+    return;
+  auto expire = consts(self).critical_state_expire;
+  auto since = self->clock().now() - s.critical_last_met;
+  if (since >= expire)
+    set_critical(self, false);
+  else
+    self->delayed_send(self,
+                       std::chrono::duration_cast<duration>(expire - since)
+                         + duration(1),
+                       critical_atom::value);
+}
+
+void signal_error(node_actor* self, const error& e, const std::string& store,
+                  const std::string& key) {
+  auto& s = self->state;
+  std::vector<error_signal> signals;
+  {
+    std::lock_guard<std::mutex> guard(s.shared->mutex);
+    signals = s.shared->on_error;
+  }
+  for (auto& f : signals)
+    f(e, store, key);
+  if (counts_as_critical(e.code()))
+    count_error(self);
+}
+
+void signal_overwrite(node_actor* self, const std::string& store,
+                      const std::string& key) {
+  auto& s = self->state;
+  std::vector<overwrite_signal> signals;
+  {
+    std::lock_guard<std::mutex> guard(s.shared->mutex);
+    signals = s.shared->on_overwrite;
+  }
+  for (auto& f : signals)
+    f(store, key);
+}
+
+// ---- starting sessions ----------------------------------------------------------
+
+void try_start(node_actor* self, const std::string& rk, std::uint64_t id);
+
+void fail_start(node_actor* self, const std::string& rk, const error& e) {
+  auto& s = self->state;
+  auto i = s.starting.find(rk);
+  if (i == s.starting.end())
+    return;
+  i->second.rp.deliver(to_caf_error(e));
+  s.starting.erase(i);
+}
+
+bool start_timed_out(node_actor* self, const start_attempt& a) {
+  if (a.options.cancel)
+    return false; // a cancel predicate replaces the timeout
+  return self->clock().now() - a.first_time >= consts(self).start_session_timeout;
+}
+
+// A start nobody waits for any more took the lock: give it back at once.
+void release_orphan(node_actor* self, const store_spec& spec,
+                    const std::string& key, const session_ref& session,
+                    const record& rec) {
+  save_request req;
+  req.session = session;
+  req.data = rec.data;
+  req.meta_tags = rec.meta.meta_tags;
+  req.user_ids = rec.user_ids;
+  req.key_metadata = rec.key_metadata;
+  req.final = final_action::release;
+  self->request(storage_for(self, spec).writer, consts(self).store_request_timeout,
+                save_op{spec.name, key, std::move(req)})
+    .then([](applied_op&) {},
+          [self, name = spec.name, key](caf::error& err) {
+            signal_error(self, from_caf_error(err), name, key);
+          });
+}
+
+void on_started(node_actor* self, const std::string& rk, start_attempt& a,
+                start_session_reply& reply, const std::optional<key_info>& info) {
+  auto& s = self->state;
+  session_ref session{s.node_name, s.incarnation, a.id};
+  auto args = std::make_shared<profile_actor_args>();
+  auto data = a.spec->factory->decode(reply.rec->data,
+                                      decode_limits{});
+  if (!data) {
+    // The stored Data is not of the store's shape (a typed struct that does
+    // not match): refuse and let the lock go, rather than lose the data.
+    auto e = make_error(errc::type_mismatch,
+                        "the data of " + a.key + " does not fit the store's "
+                          + "template: " + data.err().message());
+    release_orphan(self, *a.spec, a.key, session, *reply.rec);
+    signal_error(self, e, a.spec->name, a.key);
+    fail_start(self, rk, e);
+    return;
+  }
+  args->spec = a.spec;
+  args->key = a.key;
+  args->session = session;
+  args->rec = std::move(*reply.rec);
+  if (info)
+    args->info = *info;
+  args->data = std::move(*data);
+  args->hooks = std::move(a.options.hooks);
+  args->node = caf::actor_cast<caf::actor>(self);
+  args->writer = storage_for(self, *a.spec).writer;
+  args->shared = s.shared;
+  args->spread_index = s.spread_counter++;
+  auto actor = spawn_profile_actor(self->system(), std::move(args));
+  s.active[rk] = active_entry{actor, session};
+  if (reply.overwritten)
+    signal_overwrite(self, a.spec->name, a.key);
+  a.rp.deliver(profile_handle{actor, a.spec, a.key, session});
+  s.starting.erase(rk);
+}
+
+void on_start_reply(node_actor* self, const std::string& rk, std::uint64_t id,
+                    applied_op& applied) {
+  auto& s = self->state;
+  auto& reply = std::get<start_session_reply>(applied.reply);
+  auto i = s.starting.find(rk);
+  if (i == s.starting.end() || i->second.id != id) {
+    // This start was superseded or cancelled meanwhile.
+    if (reply.outcome == start_outcome::started && reply.rec) {
+      auto spec = i != s.starting.end() ? i->second.spec : nullptr;
+      if (spec == nullptr) {
+        // Without the spec there is no store to release into; the next
+        // start of this key on this node takes the lock back (rule S2).
+        return;
+      }
+      release_orphan(self, *spec, i->second.key,
+                     session_ref{s.node_name, s.incarnation, id}, *reply.rec);
+    }
+    return;
+  }
+  auto& a = i->second;
+  auto c = consts(self);
+  switch (reply.outcome) {
+    case start_outcome::started:
+      if (s.shared->closing) {
+        release_orphan(self, *a.spec, a.key,
+                       session_ref{s.node_name, s.incarnation, id}, *reply.rec);
+        fail_start(self, rk,
+                   make_error(errc::closing, "the node is shutting down"));
+        return;
+      }
+      on_started(self, rk, a, reply, applied.written);
+      return;
+    case start_outcome::superseded:
+      fail_start(self, rk,
+                 make_error(errc::conflict,
+                            "a newer start_session of " + a.key
+                              + " on another node took over the request"));
+      return;
+    case start_outcome::locked:
+      break;
+  }
+  a.first = false;
+  a.conflicts++;
+  if (a.options.cancel && a.options.cancel()) {
+    fail_start(self, rk, make_error(errc::cancelled,
+                                    "start_session of " + a.key
+                                      + " was cancelled while the key was "
+                                        "locked by another node"));
+    return;
+  }
+  if (start_timed_out(self, a)) {
+    fail_start(self, rk,
+               make_error(errc::timeout,
+                          "start_session of " + a.key
+                            + " gave up after START_SESSION_TIMEOUT: the key "
+                              "is locked by "
+                            + (reply.owner ? to_string(*reply.owner) : "?")));
+    return;
+  }
+  auto repeat = c.load_repeat_period.count() > 0 ? c.load_repeat_period.count() : 1;
+  auto steal_after = static_cast<unsigned>(
+    (c.session_steal.count() + repeat - 1) / repeat);
+  if (a.conflicts > steal_after)
+    a.steal_now = true;
+  auto delay = a.conflicts == 1 ? c.first_load_repeat : c.load_repeat_period;
+  self->delayed_send(self, delay, retry_atom::value, rk, id);
+}
+
+void on_start_error(node_actor* self, const std::string& rk, std::uint64_t id,
+                    const error& e) {
+  auto& s = self->state;
+  auto i = s.starting.find(rk);
+  if (i == s.starting.end() || i->second.id != id)
+    return;
+  auto& a = i->second;
+  signal_error(self, e, a.spec->name, a.key);
+  if (is_request_error(e.code()) || start_timed_out(self, a)
+      || (a.options.cancel && a.options.cancel())) {
+    fail_start(self, rk, e);
+    return;
+  }
+  static constexpr int backoff_s[] = {1, 2, 4, 8, 16, 20};
+  auto step = std::min<unsigned>(a.failures, 5);
+  a.failures++;
+  self->delayed_send(self, std::chrono::seconds(backoff_s[step]),
+                     retry_atom::value, rk, id);
+}
+
+void try_start(node_actor* self, const std::string& rk, std::uint64_t id) {
+  auto& s = self->state;
+  auto i = s.starting.find(rk);
+  if (i == s.starting.end() || i->second.id != id)
+    return;
+  auto& a = i->second;
+  if (s.shared->closing) {
+    fail_start(self, rk, make_error(errc::closing, "the node is shutting down"));
+    return;
+  }
+  auto c = consts(self);
+  start_session_op op;
+  op.store = a.spec->name;
+  op.key = a.key;
+  op.request.requester = session_ref{s.node_name, s.incarnation, id};
+  op.request.steal = a.options.steal || a.steal_now;
+  op.request.first_attempt = a.first;
+  op.request.assume_dead_ms = c.assume_dead.count();
+  op.template_data = a.spec->template_bytes;
+  self->request(storage_for(self, *a.spec).writer, c.store_request_timeout,
+                std::move(op))
+    .then(
+      [self, rk, id](applied_op& applied) {
+        on_start_reply(self, rk, id, applied);
+      },
+      [self, rk, id](caf::error& err) {
+        on_start_error(self, rk, id, from_caf_error(err));
+      });
+}
+
+caf::result<profile_handle> start(node_actor* self, store_spec_ptr spec,
+                                  std::string key, start_options& options) {
+  auto& s = self->state;
+  if (s.shared->closing)
+    return to_caf_error(errc::closing,
+                        "the node is shutting down: no new sessions");
+  if (!spec || !spec->factory || !spec->template_bytes)
+    return to_caf_error(errc::invalid_argument, "the store is not open");
+  if (auto ok = check_key(key); !ok)
+    return to_caf_error(ok.err());
+  auto rk = registry_key(spec->mock, spec->name, key);
+  if (s.active.count(rk) > 0)
+    return to_caf_error(errc::session_active,
+                        "a session of " + key + " in store " + spec->name
+                          + " is already active on this node; end it first");
+  if (auto i = s.starting.find(rk); i != s.starting.end()) {
+    // The newest start of a key on this node wins (fast rejoin).
+    i->second.rp.deliver(to_caf_error(
+      errc::conflict, "superseded by a newer start_session of " + key
+                        + " on this node"));
+    s.starting.erase(i);
+  }
+  start_attempt a;
+  a.id = ++s.next_id;
+  a.spec = std::move(spec);
+  a.key = std::move(key);
+  a.options = std::move(options);
+  a.rp = self->make_response_promise();
+  a.first_time = self->clock().now();
+  auto rp = a.rp;
+  auto id = a.id;
+  s.starting.emplace(rk, std::move(a));
+  try_start(self, rk, id);
+  return rp;
+}
+
+// ---- reads and plain writes ---------------------------------------------------
+
+profile_copy make_copy(const store_spec& spec, const std::string& key,
+                       read_reply& r) {
+  profile_copy c;
+  c.store = spec.name;
+  c.key = key;
+  auto data = decode_msgpack(r.rec.data);
+  c.data = data ? std::move(*data) : value{};
+  c.meta = std::move(r.rec.meta);
+  c.user_ids = std::move(r.rec.user_ids);
+  auto km = decode_msgpack(r.rec.key_metadata);
+  c.key_metadata = km ? std::move(*km) : value(value_map{});
+  auto tags = decode_msgpack(c.meta.meta_tags);
+  c.meta_tags = tags ? std::move(*tags) : value(value_map{});
+  c.info = std::move(r.info);
+  c.messages = std::move(r.rec.updates);
+  c.overwritten = r.overwritten;
+  return c;
+}
+
+template <class Reply>
+void forward_write(node_actor* self, const store_spec& spec, operation op,
+                   caf::response_promise rp,
+                   std::function<caf::message(applied_op&)> convert) {
+  auto writer = storage_for(self, spec).writer;
+  auto timeout = consts(self).store_request_timeout;
+  auto send_op = [&](auto&& typed_op) {
+    self->request(writer, timeout, std::forward<decltype(typed_op)>(typed_op))
+      .then(
+        [rp, convert](applied_op& applied) mutable {
+          rp.deliver(convert(applied));
+        },
+        [rp](caf::error& err) mutable { rp.deliver(err); });
+  };
+  std::visit(send_op, std::move(op));
+}
+
+// ---- shutdown -----------------------------------------------------------------
+
+void check_shutdown_done(node_actor* self) {
+  auto& s = self->state;
+  if (!s.shared->closing || !s.active.empty() || s.shutdown_waiting.empty())
+    return;
+  for (auto& rp : s.shutdown_waiting)
+    rp.deliver(caf::unit);
+  s.shutdown_waiting.clear();
+}
+
+caf::behavior node_behavior(node_actor* self, node_actor_args args) {
+  auto& init = self->state;
+  init.node_name = std::move(args.name);
+  init.incarnation = args.incarnation;
+  init.live = std::move(args.live);
+  init.mock_options = std::move(args.mock_options);
+  init.shared = std::move(args.shared);
+  self->request(init.live.writer, consts(self).store_request_timeout,
+                hello_atom::value, init.node_name,
+                caf::actor_cast<caf::actor>(self))
+    .then(
+      [self](caf::unit_t) {
+        self->state.shared->store_state
+          = static_cast<std::uint8_t>(datastore_state::access);
+      },
+      [self](caf::error&) {
+        self->state.shared->store_state
+          = static_cast<std::uint8_t>(datastore_state::no_access);
+      });
+  return {
+    [self](start_atom, store_spec_ptr& spec, std::string& key,
+           start_options& options) -> caf::result<profile_handle> {
+      return start(self, std::move(spec), std::move(key), options);
+    },
+    [self](retry_atom, const std::string& rk, std::uint64_t id) {
+      try_start(self, rk, id);
+    },
+    [self](ended_atom, bool mock, const std::string& store,
+           const std::string& key, std::uint64_t session_id) {
+      auto& s = self->state;
+      auto rk = registry_key(mock, store, key);
+      auto i = s.active.find(rk);
+      if (i != s.active.end() && i->second.session.id == session_id)
+        s.active.erase(i);
+      check_shutdown_done(self);
+    },
+    [self](report_atom, const std::string& store, const std::string& key,
+           const error& e) { signal_error(self, e, store, key); },
+    [self](critical_atom) { check_critical_end(self); },
+    [self](notify_atom, const std::string& store, const std::string& key,
+           const queued_update& update) {
+      auto& s = self->state;
+      bool mock = s.mock.writer
+                  && self->current_sender() == s.mock.writer.address();
+      auto i = s.active.find(registry_key(mock, store, key));
+      if (i != s.active.end())
+        self->send(i->second.actor, notify_atom::value, update);
+    },
+    [self](release_atom, const std::string& store, const std::string& key,
+           const session_ref& owner, const session_ref& requester) {
+      auto& s = self->state;
+      bool mock = s.mock.writer
+                  && self->current_sender() == s.mock.writer.address();
+      auto i = s.active.find(registry_key(mock, store, key));
+      if (i != s.active.end() && i->second.session == owner)
+        self->send(i->second.actor, release_atom::value, requester);
+    },
+    [self](message_atom, const store_spec_ptr& spec, const std::string& key,
+           std::string& data) -> caf::result<std::uint64_t> {
+      if (!spec)
+        return to_caf_error(errc::invalid_argument, "the store is not open");
+      if (auto ok = check_key(key); !ok)
+        return to_caf_error(ok.err());
+      auto rp = self->make_response_promise();
+      message_op op{spec->name, key,
+                    message_request{std::move(data),
+                                    consts(self).max_message_queue}};
+      forward_write<message_reply>(self, *spec, std::move(op), rp,
+                                   [](applied_op& a) {
+                                     return caf::make_message(
+                                       std::get<message_reply>(a.reply).id);
+                                   });
+      return rp;
+    },
+    [self](get_atom, const store_spec_ptr& spec, const std::string& key,
+           std::optional<std::uint64_t> version)
+      -> caf::result<std::optional<profile_copy>> {
+      if (!spec)
+        return to_caf_error(errc::invalid_argument, "the store is not open");
+      if (auto ok = check_key(key); !ok)
+        return to_caf_error(ok.err());
+      auto rp = self->make_response_promise();
+      self->request(storage_for(self, *spec).reader,
+                    consts(self).store_request_timeout, read_atom::value,
+                    spec->name, key, version, spec->template_bytes)
+        .then(
+          [rp, spec, key](std::optional<read_reply>& r) mutable {
+            std::optional<profile_copy> out;
+            if (r)
+              out = make_copy(*spec, key, *r);
+            rp.deliver(std::move(out));
+          },
+          [rp](caf::error& err) mutable { rp.deliver(err); });
+      return rp;
+    },
+    [self](versions_atom, const store_spec_ptr& spec, const std::string& key,
+           const version_query& query) -> caf::result<version_page> {
+      if (!spec)
+        return to_caf_error(errc::invalid_argument, "the store is not open");
+      if (auto ok = check_key(key); !ok)
+        return to_caf_error(ok.err());
+      auto rp = self->make_response_promise();
+      self->request(storage_for(self, *spec).reader,
+                    consts(self).store_request_timeout, list_atom::value,
+                    spec->name, key, query)
+        .then([rp](version_page& page) mutable { rp.deliver(std::move(page)); },
+              [rp](caf::error& err) mutable { rp.deliver(err); });
+      return rp;
+    },
+    [self](set_atom, const store_spec_ptr& spec,
+           const profile_copy& copy) -> caf::result<caf::unit_t> {
+      if (!spec)
+        return to_caf_error(errc::invalid_argument, "the store is not open");
+      if (auto ok = check_key(copy.key); !ok)
+        return to_caf_error(ok.err());
+      set_request req;
+      req.data = encode_msgpack(copy.data);
+      req.meta_tags = encode_msgpack(copy.meta_tags.is_map()
+                                       ? copy.meta_tags
+                                       : value(value_map{}));
+      req.user_ids = copy.user_ids;
+      req.key_metadata = encode_msgpack(copy.key_metadata.is_map()
+                                          ? copy.key_metadata
+                                          : value(value_map{}));
+      auto rp = self->make_response_promise();
+      forward_write<set_reply>(self, *spec,
+                               set_op{spec->name, copy.key, std::move(req)}, rp,
+                               [](applied_op&) {
+                                 return caf::message{}; // unit
+                               });
+      return rp;
+    },
+    [self](remove_atom, const store_spec_ptr& spec,
+           const std::string& key) -> caf::result<bool> {
+      if (!spec)
+        return to_caf_error(errc::invalid_argument, "the store is not open");
+      if (auto ok = check_key(key); !ok)
+        return to_caf_error(ok.err());
+      auto rp = self->make_response_promise();
+      forward_write<remove_reply>(self, *spec, remove_op{spec->name, key}, rp,
+                                  [](applied_op& a) {
+                                    return caf::make_message(
+                                      std::get<remove_reply>(a.reply).existed);
+                                  });
+      return rp;
+    },
+    [self](transact_atom, std::vector<profile_handle>& profiles,
+           transact_fn& fn) -> caf::result<caf::unit_t> {
+      auto& s = self->state;
+      if (profiles.empty())
+        return to_caf_error(errc::invalid_argument,
+                            "transact needs at least one profile");
+      std::set<std::string> keys;
+      for (const auto& p : profiles) {
+        if (!p.store || !p.actor)
+          return to_caf_error(errc::invalid_argument,
+                              "transact got an empty profile handle");
+        if (p.store->name != profiles.front().store->name
+            || p.store->mock != profiles.front().store->mock)
+          return to_caf_error(errc::not_supported,
+                              "transact works on profiles of one store");
+        if (!keys.insert(p.key).second)
+          return to_caf_error(errc::invalid_argument,
+                              "transact got " + p.key + " twice");
+        auto i = s.active.find(registry_key(p.store->mock, p.store->name, p.key));
+        if (i == s.active.end() || i->second.session != p.session)
+          return to_caf_error(errc::session_ended,
+                              "the session of " + p.key
+                                + " is not active on this node");
+      }
+      auto rp = self->make_response_promise();
+      auto writer = storage_for(self, *profiles.front().store).writer;
+      spawn_transaction(self->system(), std::move(profiles), std::move(fn),
+                        writer, consts(self).store_request_timeout, rp);
+      return rp;
+    },
+    [self](shutdown_atom, duration timeout) -> caf::result<caf::unit_t> {
+      auto& s = self->state;
+      s.shared->closing = true;
+      auto starting = std::move(s.starting);
+      s.starting.clear();
+      for (auto& [rk, a] : starting)
+        a.rp.deliver(to_caf_error(errc::closing, "the node is shutting down"));
+      for (auto& [rk, entry] : s.active)
+        self->send(entry.actor, shutdown_atom::value);
+      auto rp = self->make_response_promise();
+      s.shutdown_waiting.push_back(rp);
+      self->delayed_send(self, timeout, deadline_atom::value);
+      check_shutdown_done(self);
+      return rp;
+    },
+    [self](deadline_atom) {
+      auto& s = self->state;
+      if (s.shutdown_waiting.empty())
+        return;
+      auto e = to_caf_error(errc::timeout,
+                            std::to_string(s.active.size())
+                              + " profiles did not finish their final save "
+                                "before the shutdown timeout");
+      for (auto& rp : s.shutdown_waiting)
+        rp.deliver(e);
+      s.shutdown_waiting.clear();
+    },
+    [self](constant_atom, const std::string& name,
+           double v) -> caf::result<caf::unit_t> {
+      auto& shared = *self->state.shared;
+      std::lock_guard<std::mutex> guard(shared.mutex);
+      auto r = shared.consts.set(name, v);
+      if (!r)
+        return to_caf_error(r.err());
+      return caf::unit;
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_node_actor(caf::actor_system& sys, node_actor_args args) {
+  return sys.spawn(node_behavior, std::move(args));
+}
+
+} // namespace profilestore

@@ -1,0 +1,38 @@
+// node_actor: the profile runtime of one node (ProfileStore's module).
+//
+// Owns the session registry (which keys this node holds, which starts are in
+// flight), runs the start-session retry loop, routes the store writer's
+// notices to profiles, counts errors for the critical state, and runs the
+// shutdown. See messages.hpp for its public protocol.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include "profilestore/actors/messages.hpp"
+#include "profilestore/actors/store_actor.hpp"
+#include "shared_node_state.hpp"
+
+namespace profilestore {
+
+struct node_actor_args {
+  std::string name;
+  std::uint64_t incarnation = 0;
+  store_actors live;
+  // Options of the in-memory storage behind mock stores (made on first use).
+  store_actor_options mock_options;
+  std::shared_ptr<shared_node_state> shared;
+};
+
+caf::actor spawn_node_actor(caf::actor_system& sys, node_actor_args args);
+
+// Runs one transaction (messages.hpp: transact_atom) and answers `rp`.
+caf::actor spawn_transaction(caf::actor_system& sys,
+                             std::vector<profile_handle> profiles,
+                             transact_fn fn, caf::actor writer,
+                             duration timeout, caf::response_promise rp);
+
+} // namespace profilestore

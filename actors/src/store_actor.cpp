@@ -1,0 +1,211 @@
+#include "profilestore/actors/store_actor.hpp"
+
+#include <chrono>
+#include <exception>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <caf/event_based_actor.hpp>
+#include <caf/response_promise.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "internal_messages.hpp"
+#include "profilestore/actors/errors.hpp"
+
+namespace profilestore {
+
+std::int64_t system_clock_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+    .count();
+}
+
+namespace {
+
+struct writer_state {
+  std::shared_ptr<storage> st;
+  store_actor_options options;
+  std::vector<operation> pending_ops;
+  std::vector<caf::response_promise> pending_replies;
+  bool commit_scheduled = false;
+  // Node name -> its node actor, for telling owners at once.
+  std::unordered_map<std::string, caf::actor> nodes;
+  static inline const char* name = "profilestore.store_writer";
+};
+
+using writer_actor = caf::stateful_actor<writer_state>;
+
+std::int64_t now_ms(const store_actor_options& o) {
+  return o.clock ? o.clock() : system_clock_ms();
+}
+
+// Queues one write for the next group commit.
+caf::response_promise enqueue(writer_actor* self, operation op) {
+  auto& s = self->state;
+  s.pending_ops.push_back(std::move(op));
+  s.pending_replies.push_back(self->make_response_promise());
+  if (!s.commit_scheduled) {
+    s.commit_scheduled = true;
+    self->send(self, commit_atom::value);
+  }
+  return s.pending_replies.back();
+}
+
+void notify_owners(writer_actor* self, const operation& op,
+                   const applied_op& applied) {
+  auto& nodes = self->state.nodes;
+  auto tell = [&](const std::string& node, auto&&... xs) {
+    auto i = nodes.find(node);
+    if (i != nodes.end())
+      self->send(i->second, std::forward<decltype(xs)>(xs)...);
+  };
+  if (auto* m = std::get_if<message_op>(&op)) {
+    const auto& reply = std::get<message_reply>(applied.reply);
+    if (reply.owner) {
+      queued_update update;
+      update.id = reply.id;
+      update.data = m->request.data;
+      tell(reply.owner->node, notify_atom::value, m->store, m->key,
+           std::move(update));
+    }
+  } else if (auto* s = std::get_if<start_session_op>(&op)) {
+    const auto& reply = std::get<start_session_reply>(applied.reply);
+    if (reply.outcome == start_outcome::locked && reply.owner
+        && reply.owner->node != s->request.requester.node)
+      tell(reply.owner->node, release_atom::value, s->store, s->key,
+           *reply.owner, s->request.requester);
+  }
+}
+
+void commit(writer_actor* self) {
+  auto& s = self->state;
+  s.commit_scheduled = false;
+  std::vector<operation> ops;
+  std::vector<caf::response_promise> replies;
+  if (s.pending_ops.size() <= s.options.max_batch) {
+    ops.swap(s.pending_ops);
+    replies.swap(s.pending_replies);
+  } else {
+    // Take the oldest max_batch; the rest form the next batch.
+    auto n = static_cast<std::ptrdiff_t>(s.options.max_batch);
+    ops.assign(std::make_move_iterator(s.pending_ops.begin()),
+               std::make_move_iterator(s.pending_ops.begin() + n));
+    replies.assign(s.pending_replies.begin(), s.pending_replies.begin() + n);
+    s.pending_ops.erase(s.pending_ops.begin(), s.pending_ops.begin() + n);
+    s.pending_replies.erase(s.pending_replies.begin(),
+                            s.pending_replies.begin() + n);
+    s.commit_scheduled = true;
+    self->send(self, commit_atom::value);
+  }
+  std::vector<result<applied_op>> results;
+  try {
+    results = s.st->apply_batch(ops, now_ms(s.options));
+  } catch (const std::exception& e) {
+    auto err = to_caf_error(errc::internal,
+                            std::string("storage failed: ") + e.what());
+    for (auto& rp : replies)
+      rp.deliver(err);
+    return;
+  }
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (results[i]) {
+      notify_owners(self, ops[i], *results[i]);
+      replies[i].deliver(std::move(*results[i]));
+    } else {
+      replies[i].deliver(to_caf_error(results[i].err()));
+    }
+  }
+}
+
+caf::behavior store_writer(writer_actor* self, std::shared_ptr<storage> st,
+                           store_actor_options options) {
+  self->state.st = std::move(st);
+  self->state.options = std::move(options);
+  self->set_down_handler([self](caf::down_msg& msg) {
+    auto& nodes = self->state.nodes;
+    for (auto i = nodes.begin(); i != nodes.end();) {
+      if (i->second.address() == msg.source)
+        i = nodes.erase(i);
+      else
+        ++i;
+    }
+  });
+  return {
+    [self](start_session_op& op) -> caf::result<applied_op> {
+      return enqueue(self, std::move(op));
+    },
+    [self](save_op& op) -> caf::result<applied_op> {
+      return enqueue(self, std::move(op));
+    },
+    [self](save_group_op& op) -> caf::result<applied_op> {
+      return enqueue(self, std::move(op));
+    },
+    [self](message_op& op) -> caf::result<applied_op> {
+      return enqueue(self, std::move(op));
+    },
+    [self](set_op& op) -> caf::result<applied_op> {
+      return enqueue(self, std::move(op));
+    },
+    [self](remove_op& op) -> caf::result<applied_op> {
+      return enqueue(self, std::move(op));
+    },
+    [self](commit_atom) { commit(self); },
+    [self](hello_atom, const std::string& node, const caf::actor& handle) {
+      auto& slot = self->state.nodes[node];
+      if (slot != handle) {
+        slot = handle;
+        self->monitor(handle);
+      }
+      return caf::unit;
+    },
+  };
+}
+
+struct reader_state {
+  std::shared_ptr<storage> st;
+  static inline const char* name = "profilestore.store_reader";
+};
+
+caf::behavior store_reader(caf::stateful_actor<reader_state>* self,
+                           std::shared_ptr<storage> st) {
+  self->state.st = std::move(st);
+  return {
+    [self](read_atom, const std::string& store, const std::string& key,
+           std::optional<std::uint64_t> version,
+           const std::shared_ptr<const std::string>& tmpl)
+      -> caf::result<std::optional<read_reply>> {
+      auto r = self->state.st->get(store, key, version, tmpl.get());
+      if (!r)
+        return to_caf_error(r.err());
+      return std::move(*r);
+    },
+    [self](list_atom, const std::string& store, const std::string& key,
+           const version_query& query) -> caf::result<version_page> {
+      auto r = self->state.st->list_versions(store, key, query);
+      if (!r)
+        return to_caf_error(r.err());
+      return std::move(*r);
+    },
+  };
+}
+
+} // namespace
+
+store_actors spawn_store_actors(caf::actor_system& sys,
+                                std::shared_ptr<backend> b,
+                                store_actor_options options) {
+  // The storage keeps a reference to the backend; this aliasing pointer
+  // keeps the backend alive as long as the storage.
+  auto holder = std::make_shared<std::pair<std::shared_ptr<backend>, storage>>(
+    b, storage(*b, options.storage));
+  std::shared_ptr<storage> st(holder, &holder->second);
+  store_actors out;
+  out.writer = sys.spawn(store_writer, st, std::move(options));
+  out.reader = sys.spawn(store_reader, st);
+  out.shared_storage = std::move(st);
+  return out;
+}
+
+} // namespace profilestore
