@@ -231,8 +231,10 @@ public:
   }
 
   void start_save() {
-    if (lent)
-      return; // the transaction returns the profile, then it saves
+    if (lent) {
+      save_again = true; // runs when the transaction returns the profile
+      return;
+    }
     if (saving) {
       save_again = true;
       return;

@@ -193,6 +193,11 @@ caf::behavior store_reader(caf::stateful_actor<reader_state>* self,
 
 } // namespace
 
+void store_actors::stop() const {
+  caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(reader, caf::exit_reason::user_shutdown);
+}
+
 store_actors spawn_store_actors(caf::actor_system& sys,
                                 std::shared_ptr<backend> b,
                                 store_actor_options options) {

@@ -44,6 +44,11 @@ struct store_actors {
   caf::actor writer;
   caf::actor reader;
   std::shared_ptr<storage> shared_storage; // for tools and tests
+
+  // Stops both actors (an actor system waits for its actors before it can
+  // be destroyed). Call it after the nodes using them have shut down:
+  // writes still queued are not answered.
+  void stop() const;
 };
 
 store_actors spawn_store_actors(caf::actor_system& sys,
