@@ -1,9 +1,46 @@
 // Uses the installed headers and libraries: a session on a memory backend,
-// a save, and a read back. Exits 0 when the data came back.
+// a save, and a read back, first through the storage layer, then through the
+// actor runtime. Exits 0 when the data came back both times.
 #include <iostream>
 
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <profilestore/actors/node.hpp>
 #include <profilestore/codec.hpp>
 #include <profilestore/store.hpp>
+
+namespace {
+
+int through_actors() {
+  using namespace profilestore;
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  auto storage = spawn_store_actors(sys, std::make_shared<memory_backend>());
+  int rc = 0;
+  {
+    node n(sys, storage, {"consumer"});
+    auto players = n.open("players", value::object({{"coins", 0}}));
+    auto p = players ? players->start_session("p2")
+                     : result<profile<value>>(players.err());
+    if (!p.ok())
+      rc = 5;
+    else if (!p->update([](value& v) { v["coins"] = 9; }).ok()
+             || !p->end_session().ok())
+      rc = 6;
+    else {
+      auto got = players->get("p2");
+      if (!got.ok() || !*got || (*got)->data != value::object({{"coins", 9}}))
+        rc = 7;
+      else
+        std::cout << "consumer's node read " << to_json((*got)->data) << "\n";
+    }
+    (void)n.shutdown();
+  }
+  storage.stop();
+  return rc;
+}
+
+} // namespace
 
 int main() {
   using namespace profilestore;
@@ -26,5 +63,5 @@ int main() {
   if (!data.ok() || *data != value::object({{"coins", 7}}))
     return 4;
   std::cout << "consumer read " << to_json(*data) << "\n";
-  return 0;
+  return through_actors();
 }
