@@ -24,7 +24,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "profilestore/actors/errors.hpp"
 #include "profilestore/actors/messages.hpp"
@@ -35,6 +37,7 @@
 #include "profilestore/store/faulty_backend.hpp"
 #include "profilestore/store/memory_backend.hpp"
 #include "profilestore/store/record_codec.hpp"
+#include "profilestore/store/versions.hpp"
 
 namespace profilestore::testing {
 
@@ -54,6 +57,26 @@ struct test_system {
   caf::actor_system sys{cfg};
   caf::scheduler::test_coordinator& sched
     = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
+  // The actors ask_later spawned; a request nobody answered keeps its asker
+  // alive, and the actor system waits for every actor before it goes away,
+  // so the destructor kills the askers first.
+  std::vector<caf::actor> askers;
+
+  test_system() = default;
+  test_system(const test_system&) = delete;
+  test_system& operator=(const test_system&) = delete;
+  ~test_system() {
+    for (auto& a : askers)
+      caf::anon_send_exit(a, caf::exit_reason::kill);
+    askers.clear();
+    run();
+  }
+
+  // Virtual time since the system started.
+  duration elapsed() const {
+    return std::chrono::duration_cast<duration>(
+      sched.clock().now().time_since_epoch());
+  }
 
   std::int64_t now_ms() const {
     using namespace std::chrono;
@@ -85,11 +108,11 @@ struct test_system {
   std::shared_ptr<std::optional<result<T>>> ask_later(const caf::actor& to,
                                                       Ts... xs) {
     auto out = std::make_shared<std::optional<result<T>>>();
-    sys.spawn([=](caf::event_based_actor* self) {
+    askers.push_back(sys.spawn([=](caf::event_based_actor* self) {
       self->request(to, std::chrono::seconds(86400), xs...)
         .then([out](T& v) { out->emplace(std::move(v)); },
               [out](caf::error& e) { out->emplace(from_caf_error(e)); });
-    });
+    }));
     return out;
   }
 
@@ -104,29 +127,77 @@ struct test_system {
 
   // For requests answered with caf::unit (an empty message).
   template <class... Ts>
-  result<void> ask_unit(const caf::actor& to, Ts... xs) {
+  std::shared_ptr<std::optional<result<void>>>
+  ask_unit_later(const caf::actor& to, Ts... xs) {
     auto out = std::make_shared<std::optional<result<void>>>();
-    sys.spawn([=](caf::event_based_actor* self) {
+    askers.push_back(sys.spawn([=](caf::event_based_actor* self) {
       self->request(to, std::chrono::seconds(86400), xs...)
         .then([out]() { out->emplace(); },
               [out](caf::error& e) { out->emplace(from_caf_error(e)); });
-    });
+    }));
+    return out;
+  }
+
+  template <class... Ts>
+  result<void> ask_unit(const caf::actor& to, Ts... xs) {
+    auto out = ask_unit_later(to, std::move(xs)...);
     run();
     REQUIRE_MESSAGE(out->has_value(), "the request was not answered");
     return std::move(**out);
   }
 };
 
+// What a profile's hooks saw (the hooks share it with the test).
+struct hook_log {
+  std::vector<last_save_reason> last_saves; // on_last_save reasons
+  int session_ends = 0;                     // on_session_end calls
+  int before_saves = 0;                     // on_save calls
+  std::vector<duration> after_saves;        // virtual times of on_after_save
+};
+
+// An error the node signalled (on_error).
+struct error_event {
+  errc code;
+  std::string store;
+  std::string key;
+  std::string message;
+};
+
+struct runtime_options {
+  std::string node_name = "node-a";
+  std::uint64_t incarnation = 1;
+  // Limits and version policy of the live storage (and of mock stores).
+  storage_options storage{};
+};
+
+// Storage options whose every write is a version of its own.
+inline storage_options every_write_a_version() {
+  storage_options o;
+  o.versions.window_ms = 0;
+  return o;
+}
+
+// Storage options that refuse Data over `max_data_bytes`.
+inline storage_options data_limit(std::size_t max_data_bytes) {
+  storage_options o;
+  o.limits.max_data_bytes = max_data_bytes;
+  return o;
+}
+
 struct runtime : test_system {
   std::shared_ptr<faulty_backend> backend
     = std::make_shared<faulty_backend>(std::make_unique<memory_backend>());
+  runtime_options options;
   store_actors storage;
   std::unique_ptr<node> n;
 
   explicit runtime(std::string node_name = "node-a",
-                   std::uint64_t incarnation = 1) {
+                   std::uint64_t incarnation = 1)
+    : runtime(runtime_options{std::move(node_name), incarnation, {}}) {}
+
+  explicit runtime(runtime_options opts) : options(std::move(opts)) {
     storage = spawn_store_actors(sys, backend, store_options());
-    n = make_node(std::move(node_name), incarnation);
+    n = make_node(options.node_name, options.incarnation);
     run();
   }
 
@@ -139,6 +210,7 @@ struct runtime : test_system {
 
   store_actor_options store_options() {
     store_actor_options o;
+    o.storage = options.storage;
     o.clock = [this] { return now_ms(); };
     return o;
   }
@@ -160,9 +232,60 @@ struct runtime : test_system {
 
   template <class T>
   result<profile_handle> start(const store<T>& s, const std::string& key,
-                               start_options options = {}) {
+                               start_options opts = {}) {
     return ask<profile_handle>(n->actor(), start_atom::value, s.spec(), key,
-                               std::move(options));
+                               std::move(opts));
+  }
+
+  // A start on `on` (another node on the same storage, or rt.n) whose answer
+  // may take virtual time: the slot fills once it is answered.
+  template <class T>
+  std::shared_ptr<std::optional<result<profile_handle>>>
+  start_later(const node& on, const store<T>& s, const std::string& key,
+              start_options opts = {}) {
+    return ask_later<profile_handle>(on.actor(), start_atom::value, s.spec(),
+                                     key, std::move(opts));
+  }
+
+  template <class T>
+  result<std::uint64_t> message(const store<T>& s, const std::string& key,
+                                const value& msg) {
+    return ask<std::uint64_t>(n->actor(), message_atom::value, s.spec(), key,
+                              encode_msgpack(msg));
+  }
+
+  template <class T>
+  result<std::optional<profile_copy>>
+  get(const store<T>& s, const std::string& key,
+      std::optional<std::uint64_t> version = std::nullopt) {
+    return ask<std::optional<profile_copy>>(n->actor(), get_atom::value,
+                                            s.spec(), key, version);
+  }
+
+  template <class T>
+  result<version_page> list_versions(const store<T>& s, const std::string& key,
+                                     version_query q = {}) {
+    return ask<version_page>(n->actor(), versions_atom::value, s.spec(), key,
+                             q);
+  }
+
+  template <class T>
+  result<void> set(const store<T>& s, const profile_copy& copy) {
+    return ask_unit(n->actor(), set_atom::value, s.spec(), copy);
+  }
+
+  template <class T>
+  result<bool> remove(const store<T>& s, const std::string& key) {
+    return ask<bool>(n->actor(), remove_atom::value, s.spec(), key);
+  }
+
+  result<void> transact(std::vector<profile_handle> profiles, transact_fn fn) {
+    return ask_unit(n->actor(), transact_atom::value, std::move(profiles),
+                    std::move(fn));
+  }
+
+  result<void> shutdown(duration timeout = std::chrono::seconds(30)) {
+    return ask_unit(n->actor(), shutdown_atom::value, timeout);
   }
 
   // Runs fn inside the profile's actor.
@@ -189,7 +312,96 @@ struct runtime : test_system {
     return (*r)->rec;
   }
 
+  // Every version of the key, oldest first, straight from storage.
+  std::vector<key_info> versions(const std::string& store_name,
+                                 const std::string& key) {
+    version_query q;
+    q.limit = 10'000;
+    auto page = storage.shared_storage->list_versions(store_name, key, q);
+    REQUIRE_MESSAGE(page.ok(), describe_error(page));
+    return page->versions;
+  }
+
+  // One version's record, straight from storage.
+  std::optional<record> stored_version(const std::string& store_name,
+                                       const std::string& key,
+                                       std::uint64_t version) {
+    auto r = storage.shared_storage->get(store_name, key, version);
+    REQUIRE(r.ok());
+    if (!*r)
+      return std::nullopt;
+    return (*r)->rec;
+  }
+
+  // Writes `bytes` as a new latest version of the key, as a damaged disk or
+  // a foreign writer would, bypassing the record format.
+  void inject_raw(const std::string& store_name, const std::string& key,
+                  std::string_view bytes) {
+    auto txn = backend->begin_write();
+    REQUIRE(txn.ok());
+    version_write w;
+    w.record_bytes = bytes;
+    w.force_new_version = true;
+    auto info = write_version(**txn, store_name, key, w, now_ms(),
+                              storage.shared_storage->options().versions);
+    REQUIRE_MESSAGE(info.ok(), describe_error(info));
+    REQUIRE((*txn)->commit().ok());
+  }
+
+  // Makes `owner` the key's ActiveSession in storage, as another server
+  // stealing the lock would (the local node hears nothing of it).
+  void inject_owner(const std::string& store_name, const std::string& key,
+                    const session_ref& owner) {
+    start_session_op op;
+    op.store = store_name;
+    op.key = key;
+    op.request.requester = owner;
+    op.request.steal = true;
+    op.template_data
+      = std::make_shared<const std::string>(encode_msgpack(value_map{}));
+    auto r = storage.shared_storage->apply(op, now_ms());
+    REQUIRE_MESSAGE(r.ok(), describe_error(r));
+    REQUIRE(std::get<start_session_reply>(r->reply).outcome
+            == start_outcome::started);
+  }
+
   std::uint64_t commits() const { return backend->stats().commits; }
+
+  // Hooks that record into `log`, with virtual times.
+  profile_hooks recording(const std::shared_ptr<hook_log>& log) {
+    profile_hooks h;
+    h.on_last_save.push_back(
+      [log](profile_context&, last_save_reason r) { log->last_saves.push_back(r); });
+    h.on_session_end.push_back([log](profile_context&) { log->session_ends++; });
+    h.on_save.push_back([log](profile_context&) { log->before_saves++; });
+    h.on_after_save.push_back(
+      [log, this](profile_context&) { log->after_saves.push_back(elapsed()); });
+    return h;
+  }
+  start_options recorded(const std::shared_ptr<hook_log>& log) {
+    start_options o;
+    o.hooks = recording(log);
+    return o;
+  }
+
+  // Every error `on` signals from now on.
+  std::shared_ptr<std::vector<error_event>> watch_errors(node& on) {
+    auto out = std::make_shared<std::vector<error_event>>();
+    on.on_error([out](const error& e, const std::string& st,
+                      const std::string& key) {
+      out->push_back(error_event{e.code(), st, key, e.message()});
+    });
+    return out;
+  }
+  std::shared_ptr<std::vector<error_event>> watch_errors() {
+    return watch_errors(*n);
+  }
+
+private:
+  template <class T>
+  static std::string describe_error(const result<T>& r) {
+    return r.ok() ? std::string("ok") : r.err().to_string();
+  }
 };
 
 // Adds `n` coins to a value profile.
