@@ -223,7 +223,11 @@ void release_orphan(node_actor* self, const store_spec& spec,
                 save_op{spec.name, key, std::move(req)})
     .then([](applied_op&) {},
           [self, name = spec.name, key](caf::error& err) {
-            signal_error(self, from_caf_error(err), name, key);
+            auto e = from_caf_error(err);
+            // not_owner: a newer session (of this node, rule S2) already
+            // holds the lock, so there is nothing to release.
+            if (e.code() != errc::not_owner)
+              signal_error(self, e, name, key);
           });
 }
 
@@ -341,9 +345,27 @@ void on_start_error(node_actor* self, const std::string& rk, std::uint64_t id,
     return;
   auto& a = i->second;
   signal_error(self, e, a.spec->name, a.key);
-  if (is_request_error(e.code()) || start_timed_out(self, a)
-      || (a.options.cancel && a.options.cancel())) {
+  if (is_request_error(e.code())) {
     fail_start(self, rk, e);
+    return;
+  }
+  if (start_timed_out(self, a)) {
+    // The same answer as a start that timed out on a locked key; the
+    // storage error that kept it from starting is in the message.
+    fail_start(self, rk,
+               make_error(errc::timeout,
+                          "start_session of " + a.key
+                            + " gave up after START_SESSION_TIMEOUT; the "
+                              "last attempt failed with "
+                            + e.to_string()));
+    return;
+  }
+  if (a.options.cancel && a.options.cancel()) {
+    fail_start(self, rk,
+               make_error(errc::cancelled,
+                          "start_session of " + a.key
+                            + " was cancelled while storage failed ("
+                            + e.to_string() + ")"));
     return;
   }
   static constexpr int backoff_s[] = {1, 2, 4, 8, 16, 20};
@@ -479,7 +501,9 @@ caf::behavior node_behavior(node_actor* self, node_actor_args args) {
                 hello_atom::value, init.node_name,
                 caf::actor_cast<caf::actor>(self))
     .then(
-      [self](caf::unit_t) {
+      // The writer answers with caf::unit, an empty message: a handler
+      // taking caf::unit_t would never match it.
+      [self]() {
         self->state.shared->store_state
           = static_cast<std::uint8_t>(datastore_state::access);
       },
