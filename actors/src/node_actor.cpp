@@ -48,6 +48,7 @@ struct start_attempt {
   clock_point first_time;
   bool first = true;
   bool steal_now = false;
+  bool in_flight = false; // an attempt awaits the writer's answer
   unsigned conflicts = 0;
   unsigned failures = 0;
 };
@@ -74,6 +75,10 @@ struct node_state {
   clock_point critical_last_met{};
 
   std::vector<caf::response_promise> shutdown_waiting;
+  // Start attempts, withdrawals and orphan releases not yet answered by the
+  // writer: a shutdown is done only when none is left, so that no lock taken
+  // for a start nobody waits for outlives the node.
+  std::size_t writes_in_flight = 0;
 
   static inline const char* name = "profilestore.node";
 };
@@ -192,6 +197,7 @@ void signal_overwrite(node_actor* self, const std::string& store,
 // ---- starting sessions ----------------------------------------------------------
 
 void try_start(node_actor* self, const std::string& rk, std::uint64_t id);
+void check_shutdown_done(node_actor* self);
 
 void fail_start(node_actor* self, const std::string& rk, const error& e) {
   auto& s = self->state;
@@ -219,16 +225,79 @@ void release_orphan(node_actor* self, const store_spec& spec,
   req.user_ids = rec.user_ids;
   req.key_metadata = rec.key_metadata;
   req.final = final_action::release;
+  self->state.writes_in_flight++;
   self->request(storage_for(self, spec).writer, consts(self).store_request_timeout,
                 save_op{spec.name, key, std::move(req)})
-    .then([](applied_op&) {},
-          [self, name = spec.name, key](caf::error& err) {
-            auto e = from_caf_error(err);
-            // not_owner: a newer session (of this node, rule S2) already
-            // holds the lock, so there is nothing to release.
-            if (e.code() != errc::not_owner)
-              signal_error(self, e, name, key);
-          });
+    .then(
+      [self](applied_op&) {
+        self->state.writes_in_flight--;
+        check_shutdown_done(self);
+      },
+      [self, name = spec.name, key](caf::error& err) {
+        self->state.writes_in_flight--;
+        auto e = from_caf_error(err);
+        // not_owner: a newer session (of this node, rule S2) already
+        // holds the lock, so there is nothing to release.
+        if (e.code() != errc::not_owner)
+          signal_error(self, e, name, key);
+        check_shutdown_done(self);
+      });
+}
+
+// A start given up (cancelled, timed out, refused by a shutdown) after it
+// asked for the lock (ForceLoadSession): the owner may have handed the lock to
+// that request meanwhile, and nobody would ever use or release it. One more
+// attempt of the same request takes such a lock (rule S2), or a free one, and
+// releases it at once; a lock still held elsewhere is left alone.
+// REQUIRES: no start or session of the key on this node (rule S2 would let
+// this request take the lock from it); later starts of the key reach the
+// writer after this attempt, and the release is fenced by the request's id.
+void withdraw_start(node_actor* self, store_spec_ptr spec,
+                    const std::string& key, std::uint64_t id) {
+  auto& s = self->state;
+  start_session_op op;
+  op.store = spec->name;
+  op.key = key;
+  op.request.requester = session_ref{s.node_name, s.incarnation, id};
+  op.request.first_attempt = false;
+  op.request.assume_dead_ms = consts(self).assume_dead.count();
+  op.template_data = spec->template_bytes;
+  s.writes_in_flight++;
+  self->request(storage_for(self, *spec).writer,
+                consts(self).store_request_timeout, std::move(op))
+    .then(
+      [self, spec, key, id](applied_op& applied) {
+        auto& st = self->state;
+        st.writes_in_flight--;
+        auto& reply = std::get<start_session_reply>(applied.reply);
+        if (reply.outcome == start_outcome::started && reply.rec)
+          release_orphan(self, *spec, key,
+                         session_ref{st.node_name, st.incarnation, id},
+                         *reply.rec);
+        check_shutdown_done(self);
+      },
+      [self, spec, key](caf::error& err) {
+        self->state.writes_in_flight--;
+        signal_error(self, from_caf_error(err), spec->name, key);
+        check_shutdown_done(self);
+      });
+}
+
+// Fails a start that has asked for the lock before, and withdraws its request.
+void give_up_start(node_actor* self, const std::string& rk, const error& e) {
+  auto& s = self->state;
+  auto i = s.starting.find(rk);
+  if (i == s.starting.end())
+    return;
+  auto spec = i->second.spec;
+  auto key = i->second.key;
+  auto id = i->second.id;
+  // An attempt in flight is withdrawn when its answer comes (on_start_reply).
+  bool asked = !i->second.first && !i->second.in_flight;
+  i->second.rp.deliver(to_caf_error(e));
+  s.starting.erase(i);
+  if (asked && s.active.count(rk) == 0)
+    withdraw_start(self, std::move(spec), key, id);
 }
 
 void on_started(node_actor* self, const std::string& rk, start_attempt& a,
@@ -270,25 +339,26 @@ void on_started(node_actor* self, const std::string& rk, start_attempt& a,
 }
 
 void on_start_reply(node_actor* self, const std::string& rk, std::uint64_t id,
+                    const store_spec_ptr& spec, const std::string& key,
                     applied_op& applied) {
   auto& s = self->state;
   auto& reply = std::get<start_session_reply>(applied.reply);
   auto i = s.starting.find(rk);
   if (i == s.starting.end() || i->second.id != id) {
-    // This start was superseded or cancelled meanwhile.
-    if (reply.outcome == start_outcome::started && reply.rec) {
-      auto spec = i != s.starting.end() ? i->second.spec : nullptr;
-      if (spec == nullptr) {
-        // Without the spec there is no store to release into; the next
-        // start of this key on this node takes the lock back (rule S2).
-        return;
-      }
-      release_orphan(self, *spec, i->second.key,
+    // This start was superseded, cancelled or refused by a shutdown while
+    // its attempt was in flight: give back a lock it took, and withdraw a
+    // request it left in ForceLoadSession unless a newer start or session of
+    // the key on this node takes over.
+    if (reply.outcome == start_outcome::started && reply.rec)
+      release_orphan(self, *spec, key,
                      session_ref{s.node_name, s.incarnation, id}, *reply.rec);
-    }
+    else if (reply.outcome == start_outcome::locked && i == s.starting.end()
+             && s.active.count(rk) == 0)
+      withdraw_start(self, spec, key, id);
     return;
   }
   auto& a = i->second;
+  a.in_flight = false;
   auto c = consts(self);
   switch (reply.outcome) {
     case start_outcome::started:
@@ -313,14 +383,14 @@ void on_start_reply(node_actor* self, const std::string& rk, std::uint64_t id,
   a.first = false;
   a.conflicts++;
   if (a.options.cancel && a.options.cancel()) {
-    fail_start(self, rk, make_error(errc::cancelled,
-                                    "start_session of " + a.key
-                                      + " was cancelled while the key was "
-                                        "locked by another node"));
+    give_up_start(self, rk, make_error(errc::cancelled,
+                                       "start_session of " + a.key
+                                         + " was cancelled while the key was "
+                                           "locked by another node"));
     return;
   }
   if (start_timed_out(self, a)) {
-    fail_start(self, rk,
+    give_up_start(self, rk,
                make_error(errc::timeout,
                           "start_session of " + a.key
                             + " gave up after START_SESSION_TIMEOUT: the key "
@@ -344,6 +414,7 @@ void on_start_error(node_actor* self, const std::string& rk, std::uint64_t id,
   if (i == s.starting.end() || i->second.id != id)
     return;
   auto& a = i->second;
+  a.in_flight = false;
   signal_error(self, e, a.spec->name, a.key);
   if (is_request_error(e.code())) {
     fail_start(self, rk, e);
@@ -352,7 +423,7 @@ void on_start_error(node_actor* self, const std::string& rk, std::uint64_t id,
   if (start_timed_out(self, a)) {
     // The same answer as a start that timed out on a locked key; the
     // storage error that kept it from starting is in the message.
-    fail_start(self, rk,
+    give_up_start(self, rk,
                make_error(errc::timeout,
                           "start_session of " + a.key
                             + " gave up after START_SESSION_TIMEOUT; the "
@@ -361,7 +432,7 @@ void on_start_error(node_actor* self, const std::string& rk, std::uint64_t id,
     return;
   }
   if (a.options.cancel && a.options.cancel()) {
-    fail_start(self, rk,
+    give_up_start(self, rk,
                make_error(errc::cancelled,
                           "start_session of " + a.key
                             + " was cancelled while storage failed ("
@@ -382,7 +453,17 @@ void try_start(node_actor* self, const std::string& rk, std::uint64_t id) {
     return;
   auto& a = i->second;
   if (s.shared->closing) {
-    fail_start(self, rk, make_error(errc::closing, "the node is shutting down"));
+    give_up_start(self, rk,
+                  make_error(errc::closing, "the node is shutting down"));
+    return;
+  }
+  // A retry asks the predicate first: while it says cancel, the lock must
+  // not be taken (it may have been handed to this request meanwhile).
+  if (!a.first && a.options.cancel && a.options.cancel()) {
+    give_up_start(self, rk,
+                  make_error(errc::cancelled,
+                             "start_session of " + a.key
+                               + " was cancelled before a retry"));
     return;
   }
   auto c = consts(self);
@@ -394,14 +475,20 @@ void try_start(node_actor* self, const std::string& rk, std::uint64_t id) {
   op.request.first_attempt = a.first;
   op.request.assume_dead_ms = c.assume_dead.count();
   op.template_data = a.spec->template_bytes;
+  s.writes_in_flight++;
+  a.in_flight = true;
   self->request(storage_for(self, *a.spec).writer, c.store_request_timeout,
                 std::move(op))
     .then(
-      [self, rk, id](applied_op& applied) {
-        on_start_reply(self, rk, id, applied);
+      [self, rk, id, spec = a.spec, key = a.key](applied_op& applied) {
+        self->state.writes_in_flight--;
+        on_start_reply(self, rk, id, spec, key, applied);
+        check_shutdown_done(self);
       },
       [self, rk, id](caf::error& err) {
+        self->state.writes_in_flight--;
         on_start_error(self, rk, id, from_caf_error(err));
+        check_shutdown_done(self);
       });
 }
 
@@ -483,7 +570,8 @@ void forward_write(node_actor* self, const store_spec& spec, operation op,
 
 void check_shutdown_done(node_actor* self) {
   auto& s = self->state;
-  if (!s.shared->closing || !s.active.empty() || s.shutdown_waiting.empty())
+  if (!s.shared->closing || !s.active.empty() || s.writes_in_flight > 0
+      || s.shutdown_waiting.empty())
     return;
   for (auto& rp : s.shutdown_waiting)
     rp.deliver(caf::unit);
@@ -671,10 +759,12 @@ caf::behavior node_behavior(node_actor* self, node_actor_args args) {
     [self](shutdown_atom, duration timeout) -> caf::result<caf::unit_t> {
       auto& s = self->state;
       s.shared->closing = true;
-      auto starting = std::move(s.starting);
-      s.starting.clear();
-      for (auto& [rk, a] : starting)
-        a.rp.deliver(to_caf_error(errc::closing, "the node is shutting down"));
+      std::vector<std::string> starting;
+      for (auto& entry : s.starting)
+        starting.push_back(entry.first);
+      for (auto& rk : starting)
+        give_up_start(self, rk,
+                      make_error(errc::closing, "the node is shutting down"));
       for (auto& [rk, entry] : s.active)
         self->send(entry.actor, shutdown_atom::value);
       auto rp = self->make_response_promise();

@@ -338,6 +338,47 @@ TEST_CASE("a cancel predicate stops the retries and replaces START_SESSION_TIMEO
   CHECK(rt.stored("players", "user-1")->meta.active_session == owner);
 }
 
+TEST_CASE("a start cancelled after the owner handed it the lock leaves the key free") {
+  runtime rt;
+  auto players = rt.open_value("players");
+  auto p = rt.start(players, "user-1");
+  REQUIRE(p.ok());
+  REQUIRE_OK(rt.update(*p, add_coins(6)));
+  auto node_b = rt.make_node("node-b", 1);
+  rt.run();
+  auto players_b = node_b->open("players", value::object({{"coins", 0}}));
+  REQUIRE(players_b.ok());
+  auto cancel = std::make_shared<bool>(false);
+  start_options opts;
+  opts.cancel = [cancel] { return *cancel; };
+  auto started = rt.start_later(*node_b, *players_b, "user-1", opts);
+  rt.run();
+  // The owner ended its session and handed the lock to node-b's request ...
+  CHECK(lock_holder(rt, "players", "user-1") == "node-b");
+  // ... but the player left before node-b's first retry.
+  *cancel = true;
+  rt.advance(5s);
+  REQUIRE(started->has_value());
+  REQUIRE_FALSE((*started)->ok());
+  CHECK((*started)->err().code() == errc::cancelled);
+  rt.run();
+  auto rec = rt.stored("players", "user-1");
+  REQUIRE(rec);
+  CHECK_MESSAGE(!rec->meta.active_session.has_value(),
+                "the key is still locked by "
+                  << to_string(*rec->meta.active_session));
+  CHECK(stored_coins(*rec) == 6);
+  // So a third node gets it at once.
+  auto node_c = rt.make_node("node-c", 1);
+  rt.run();
+  auto players_c = node_c->open("players", value::object({{"coins", 0}}));
+  REQUIRE(players_c.ok());
+  auto third = rt.start_later(*node_c, *players_c, "user-1");
+  rt.run();
+  REQUIRE(third->has_value());
+  CHECK_OK(**third);
+}
+
 TEST_CASE("a start that finds the key locked gives up with timeout after START_SESSION_TIMEOUT") {
   runtime rt;
   auto players = rt.open_value("players");
