@@ -668,7 +668,9 @@ caf::behavior node_behavior(node_actor* self, node_actor_args args) {
         .then(
           [rp, spec, key](std::optional<read_reply>& r) mutable {
             std::optional<profile_copy> out;
-            if (r)
+            // A record holding only messages (sent to a profile never
+            // started) has no profile to copy yet: as absent, like GetAsync.
+            if (r && r->rec.has_profile)
               out = make_copy(*spec, key, *r);
             rp.deliver(std::move(out));
           },
