@@ -754,8 +754,18 @@ caf::behavior node_behavior(node_actor* self, node_actor_args args) {
       }
       auto rp = self->make_response_promise();
       auto writer = storage_for(self, *profiles.front().store).writer;
-      spawn_transaction(self->system(), std::move(profiles), std::move(fn),
-                        writer, consts(self).store_request_timeout, rp);
+      auto timeout = consts(self).store_request_timeout;
+      // Every step of the transaction is bounded by `timeout`: borrowing
+      // each profile, then the group save.
+      auto bound = timeout * static_cast<duration::rep>(profiles.size() + 2);
+      auto txn = spawn_transaction(self->system(), std::move(profiles),
+                                   std::move(fn), writer, timeout);
+      // The answer is delivered here, in this actor: a response promise
+      // must be fulfilled by the actor that made it (CAF 0.17 enqueues the
+      // reply through its maker's execution unit).
+      self->request(txn, bound, transact_atom::value)
+        .then([rp]() mutable { rp.deliver(caf::unit); },
+              [rp](caf::error& err) mutable { rp.deliver(err); });
       return rp;
     },
     [self](shutdown_atom, duration timeout) -> caf::result<caf::unit_t> {

@@ -29,10 +29,11 @@ struct node_actor_args {
 
 caf::actor spawn_node_actor(caf::actor_system& sys, node_actor_args args);
 
-// Runs one transaction (messages.hpp: transact_atom) and answers `rp`.
+// An actor for one transaction (messages.hpp: transact_atom): send it
+// (transact_atom) once; it answers caf::unit or the error, then quits.
 caf::actor spawn_transaction(caf::actor_system& sys,
                              std::vector<profile_handle> profiles,
                              transact_fn fn, caf::actor writer,
-                             duration timeout, caf::response_promise rp);
+                             duration timeout);
 
 } // namespace profilestore

@@ -470,6 +470,13 @@ void return_from_transaction(profile_actor* self, return_outcome& outcome,
   st.lent = false;
   self->unbecome();
   self->set_default_handler(caf::print_and_drop);
+  // Replies that arrived while lent answer saves sent before the lending,
+  // which the writer applied before the group save: handle them first, so
+  // that LastSavedData and the key info end as the group save left them.
+  auto deferred = std::move(st.deferred);
+  st.deferred.clear();
+  for (auto& f : deferred)
+    f();
   if (outcome.saved) {
     st.record_saved(std::make_shared<const std::string>(
                       std::move(outcome.saved_data)),
@@ -477,10 +484,6 @@ void return_from_transaction(profile_actor* self, return_outcome& outcome,
     for (auto& hook : st.hooks.on_after_save)
       st.guarded("on_after_save", [&] { hook(st); });
   }
-  auto deferred = std::move(st.deferred);
-  st.deferred.clear();
-  for (auto& f : deferred)
-    f();
   st.deliver_messages();
   if (st.save_again && !st.saving)
     st.start_save();

@@ -1,4 +1,5 @@
-// A transaction over several profiles of this node (transact_atom).
+// A transaction over several profiles of this node (transact_atom): the
+// node spawns one per call and asks it (transact_atom) once.
 //
 // 1. Borrows the profiles one by one in (store, key) order, so two
 //    transactions over overlapping sets cannot wait for each other in a
@@ -88,6 +89,11 @@ void run_and_commit(transaction_actor* self) {
     outcome = make_error(errc::internal,
                          std::string("the transaction function threw: ")
                            + e.what());
+  } catch (...) {
+    // Anything else would kill this actor with every profile still lent.
+    outcome = make_error(errc::internal,
+                         "the transaction function threw a non-standard "
+                         "exception");
   }
   if (!outcome) {
     fail(self, outcome.err());
@@ -132,23 +138,25 @@ void borrow_next(transaction_actor* self, std::size_t step) {
 
 caf::behavior transaction(transaction_actor* self,
                           std::vector<profile_handle> profiles, transact_fn fn,
-                          caf::actor writer, duration timeout,
-                          caf::response_promise rp) {
+                          caf::actor writer, duration timeout) {
   auto& s = self->state;
   s.profiles = std::move(profiles);
   s.fn = std::move(fn);
   s.writer = std::move(writer);
   s.timeout = timeout;
-  s.rp = std::move(rp);
   s.borrowed.assign(s.profiles.size(), nullptr);
   s.order.resize(s.profiles.size());
   std::iota(s.order.begin(), s.order.end(), std::size_t{0});
   std::sort(s.order.begin(), s.order.end(), [&](std::size_t a, std::size_t b) {
     return s.profiles[a].key < s.profiles[b].key;
   });
-  self->send(self, lend_atom::value);
   return {
-    [self](lend_atom) { borrow_next(self, 0); },
+    [self](transact_atom) -> caf::result<caf::unit_t> {
+      // The promise is this actor's own, so it is delivered from here.
+      self->state.rp = self->make_response_promise();
+      borrow_next(self, 0);
+      return self->state.rp;
+    },
   };
 }
 
@@ -157,9 +165,9 @@ caf::behavior transaction(transaction_actor* self,
 caf::actor spawn_transaction(caf::actor_system& sys,
                              std::vector<profile_handle> profiles,
                              transact_fn fn, caf::actor writer,
-                             duration timeout, caf::response_promise rp) {
+                             duration timeout) {
   return sys.spawn(transaction, std::move(profiles), std::move(fn),
-                   std::move(writer), timeout, std::move(rp));
+                   std::move(writer), timeout);
 }
 
 } // namespace profilestore
