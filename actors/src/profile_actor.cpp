@@ -106,6 +106,7 @@ public:
 
   bool lent = false;
   std::vector<std::function<void()>> deferred;
+  bool told_node_ended = false;
 
   static inline const char* name = "profilestore.profile";
 
@@ -368,6 +369,7 @@ public:
   // The session is over: after the final save (saved = true) or when lost.
   void finish(bool saved) {
     active_ = false;
+    tell_node_ended();
     for (auto& hook : hooks.on_session_end)
       guarded("on_session_end", [&] { hook(*this); });
     auto ended = saved ? caf::error{}
@@ -385,12 +387,24 @@ public:
       rp.deliver(to_caf_error(errc::session_ended,
                               "the session of " + key_ + " has ended"));
     waiting_next.clear();
-    self->send(node, ended_atom::value, spec_->mock, spec_->name, key_,
-               session_.id);
     self->quit();
   }
 
+  // The node forgets the session before anyone hears that it ended: a
+  // caller that starts the key again right after end_session() (or a save
+  // refused with not_owner) returns must not find it still registered; its
+  // start reaches the node's mailbox after this message.
+  void tell_node_ended() {
+    if (told_node_ended)
+      return;
+    told_node_ended = true;
+    self->send(node, ended_atom::value, spec_->mock, spec_->name, key_,
+               session_.id);
+  }
+
   void lose_session(const error& e) {
+    active_ = false;
+    tell_node_ended();
     report(make_error(errc::session_ended,
                       "session of " + key_ + " lost: " + e.message()));
     for (auto& rp : waiting_current)
