@@ -117,11 +117,16 @@ struct test_system {
   std::shared_ptr<std::optional<result<T>>> ask_later(const caf::actor& to,
                                                       Ts... xs) {
     auto out = std::make_shared<std::optional<result<T>>>();
-    askers.push_back(sys.spawn([=](caf::event_based_actor* self) {
-      self->request(to, std::chrono::seconds(86400), xs...)
-        .then([out](T& v) { out->emplace(std::move(v)); },
-              [out](caf::error& e) { out->emplace(from_caf_error(e)); });
-    }));
+    // The slot goes in as a spawn argument: CAF 0.17 binds a null reference
+    // for a function spawned without arguments (UBSan reports it).
+    askers.push_back(sys.spawn(
+      [=](caf::event_based_actor* self,
+          std::shared_ptr<std::optional<result<T>>> slot) {
+        self->request(to, std::chrono::seconds(86400), xs...)
+          .then([slot](T& v) { slot->emplace(std::move(v)); },
+                [slot](caf::error& e) { slot->emplace(from_caf_error(e)); });
+      },
+      out));
     return out;
   }
 
@@ -139,11 +144,14 @@ struct test_system {
   std::shared_ptr<std::optional<result<void>>>
   ask_unit_later(const caf::actor& to, Ts... xs) {
     auto out = std::make_shared<std::optional<result<void>>>();
-    askers.push_back(sys.spawn([=](caf::event_based_actor* self) {
-      self->request(to, std::chrono::seconds(86400), xs...)
-        .then([out]() { out->emplace(); },
-              [out](caf::error& e) { out->emplace(from_caf_error(e)); });
-    }));
+    askers.push_back(sys.spawn(
+      [=](caf::event_based_actor* self,
+          std::shared_ptr<std::optional<result<void>>> slot) {
+        self->request(to, std::chrono::seconds(86400), xs...)
+          .then([slot]() { slot->emplace(); },
+                [slot](caf::error& e) { slot->emplace(from_caf_error(e)); });
+      },
+      out));
     return out;
   }
 
