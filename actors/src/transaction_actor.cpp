@@ -53,7 +53,7 @@ using transaction_actor = caf::stateful_actor<transaction_state>;
 // Hands every borrowed profile back; restores data unless saved.
 void give_back(transaction_actor* self, const std::vector<save_reply>* replies,
                const std::vector<std::string>* saved_data,
-               const std::optional<key_info>& last_written) {
+               const std::vector<key_info>* written) {
   auto& s = self->state;
   for (std::size_t i = 0; i < s.profiles.size(); ++i) {
     if (s.borrowed[i] == nullptr)
@@ -63,8 +63,8 @@ void give_back(transaction_actor* self, const std::vector<save_reply>* replies,
       out.saved = true;
       out.reply = (*replies)[i];
       out.saved_data = (*saved_data)[i];
-      if (i + 1 == s.profiles.size())
-        out.written = last_written;
+      if (written != nullptr && i < written->size())
+        out.written = (*written)[i];
     } else if (i < s.copies.size() && s.copies[i]) {
       transaction_access::data_slot(*s.borrowed[i]) = std::move(s.copies[i]);
     }
@@ -75,7 +75,7 @@ void give_back(transaction_actor* self, const std::vector<save_reply>* replies,
 
 void fail(transaction_actor* self, const error& e) {
   self->state.rp.deliver(to_caf_error(e));
-  give_back(self, nullptr, nullptr, std::nullopt);
+  give_back(self, nullptr, nullptr, nullptr);
 }
 
 void run_and_commit(transaction_actor* self) {
@@ -111,7 +111,7 @@ void run_and_commit(transaction_actor* self) {
       [self, saved_data](applied_op& applied) {
         auto& replies = std::get<std::vector<save_reply>>(applied.reply);
         self->state.rp.deliver(caf::unit);
-        give_back(self, &replies, saved_data.get(), applied.written);
+        give_back(self, &replies, saved_data.get(), &applied.group_written);
       },
       [self](caf::error& err) { fail(self, from_caf_error(err)); });
 }

@@ -64,6 +64,16 @@ start_session(const current_record& current, const start_session_request& req,
   op_change<start_session_reply> change;
   auto& reply = change.reply;
   record rec = starting_record(current, template_data, now, reply);
+  if (rec.meta.active_session && *rec.meta.active_session == req.requester) {
+    // The owner's final save handed the lock to this very request and
+    // counted the load then: take it without counting it twice.
+    rec.meta.force_load_session.reset();
+    rec.meta.last_update = now;
+    reply.outcome = start_outcome::started;
+    reply.rec = rec;
+    change.write = record_write{std::move(rec), reply.overwritten};
+    return change;
+  }
   if (may_take_lock(rec, req, now)) {
     take_lock(rec, req.requester, now);
     reply.outcome = start_outcome::started;

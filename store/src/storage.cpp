@@ -113,7 +113,7 @@ private:
                             result<planned<Reply>>&& p) {
     if (!p)
       return std::move(p).err();
-    applied_op out{op_reply{std::move(p->change.reply)}, std::nullopt};
+    applied_op out{op_reply{std::move(p->change.reply)}, std::nullopt, {}};
     if (p->change.write) {
       auto info = write(store, key, *p->change.write, p->head);
       if (!info)
@@ -185,13 +185,14 @@ result<applied_op> op_runner::operator()(const save_group_op& op) {
                           + p.err().message());
     plans.push_back(std::move(*p));
   }
-  applied_op out{op_reply{std::vector<save_reply>{}}, std::nullopt};
+  applied_op out{op_reply{std::vector<save_reply>{}}, std::nullopt, {}};
   auto& replies = std::get<std::vector<save_reply>>(out.reply);
   for (std::size_t i = 0; i < plans.size(); ++i) {
     auto info = write(op.store, op.saves[i].key, *plans[i].change.write,
                       plans[i].head);
     if (!info)
       return std::move(info).err();
+    out.group_written.push_back(*info);
     out.written = std::move(*info);
     replies.push_back(std::move(plans[i].change.reply));
   }
@@ -224,7 +225,7 @@ result<applied_op> op_runner::operator()(const remove_op& op) {
   if (!loaded)
     return std::move(loaded).err();
   remove_reply reply = remove(loaded->current);
-  applied_op out{op_reply{reply}, std::nullopt};
+  applied_op out{op_reply{reply}, std::nullopt, {}};
   if (reply.existed) {
     version_write tombstone;
     tombstone.tombstone = true;

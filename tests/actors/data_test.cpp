@@ -421,6 +421,7 @@ TEST_CASE("transact moves coins between two profiles and stores both in one comm
   REQUIRE(b.ok());
   REQUIRE_OK(rt.update(*a, set_coins(100)));
   REQUIRE_OK(rt.save(*a));
+  rt.advance(std::chrono::seconds(100)); // before any auto-save
   auto commits = rt.commits();
 
   REQUIRE_OK(rt.transact({*a, *b}, [](std::vector<profile_context*>& ps) {
@@ -442,6 +443,16 @@ TEST_CASE("transact moves coins between two profiles and stores both in one comm
   CHECK(coins_in(sb.last_saved_data) == 30);
   CHECK(sa.active);
   CHECK(sb.active);
+  // Each profile's key info is that of the version the transaction wrote.
+  for (auto* snap : {&sa, &sb}) {
+    auto key = snap == &sa ? "alice" : "bob";
+    auto stored = rt.storage.shared_storage->get("players", key);
+    REQUIRE(stored.ok());
+    REQUIRE(stored->has_value());
+    CHECK(snap->info.version == (*stored)->info.version);
+    CHECK(snap->info.updated_time == (*stored)->info.updated_time);
+    CHECK(snap->info.updated_time == epoch_ms + 100'000);
+  }
   // The profiles work normally afterwards.
   REQUIRE_OK(rt.update(*a, add_coins(1)));
   REQUIRE_OK(rt.end(*a));

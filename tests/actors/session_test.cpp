@@ -235,6 +235,9 @@ TEST_CASE("a start on another node makes the owner do its last save and hand the
   REQUIRE(rec->meta.active_session);
   CHECK(*rec->meta.active_session == pb.session);
   CHECK_FALSE(rec->meta.force_load_session.has_value());
+  // Two sessions in all: the hand-over counts node-b's load once.
+  CHECK(rec->meta.session_load_count == 2);
+  CHECK(snap->meta.session_load_count == 2);
 
   REQUIRE_OK(rt.ask_unit(pb.actor, end_atom::value));
   CHECK(lock_holder(rt, "players", "user-1").empty());

@@ -242,6 +242,11 @@ BOTH_BACKENDS(handoff_in_one_write,
   CHECK_FALSE(rec.meta.force_load_session);
   CHECK(rec.meta.session_load_count == 2);
   CHECK(value_of(rec.data) == value::object({{"coins", 77}}));
+  // The requester's next attempt finds the lock already its own: it starts
+  // without counting the load a second time.
+  auto retry = h.start("p1", beta, /*first_attempt=*/false);
+  CHECK(retry.outcome == start_outcome::started);
+  CHECK(h.stored("p1").meta.session_load_count == 2);
   // The new owner saves; the old one is fenced.
   CHECK(h.save("p1", h.save_of(beta, value::object({{"coins", 78}}))).ok());
   CHECK(h.save("p1", h.save_of(alpha, value::object({}))).err().code()

@@ -96,6 +96,8 @@ struct applied_op {
   op_reply reply;
   // The version written by this operation (the last one for a group).
   std::optional<key_info> written;
+  // save_group_op: the version written for each save, in the group's order.
+  std::vector<key_info> group_written;
 };
 
 // ---- reads ------------------------------------------------------------------
