@@ -124,16 +124,24 @@ const store_actors& storage_for(node_actor* self, const store_spec& spec) {
 
 // ---- signals and the critical state ----------------------------------------
 
+// Calls every callback of one signal list with `args`. The list is copied
+// under the mutex and called outside it, so a callback may register more.
+template <class Signal, class... Ts>
+void emit(shared_node_state& shared, std::vector<Signal> shared_node_state::*list,
+          const Ts&... args) {
+  std::vector<Signal> signals;
+  {
+    std::lock_guard<std::mutex> guard(shared.mutex);
+    signals = shared.*list;
+  }
+  for (auto& f : signals)
+    f(args...);
+}
+
 void set_critical(node_actor* self, bool on) {
   auto& s = self->state;
   s.shared->critical = on;
-  std::vector<critical_signal> signals;
-  {
-    std::lock_guard<std::mutex> guard(s.shared->mutex);
-    signals = s.shared->on_critical_toggle;
-  }
-  for (auto& f : signals)
-    f(on);
+  emit(*s.shared, &shared_node_state::on_critical_toggle, on);
 }
 
 void count_error(node_actor* self) {
@@ -170,28 +178,14 @@ void check_critical_end(node_actor* self) {
 
 void signal_error(node_actor* self, const error& e, const std::string& store,
                   const std::string& key) {
-  auto& s = self->state;
-  std::vector<error_signal> signals;
-  {
-    std::lock_guard<std::mutex> guard(s.shared->mutex);
-    signals = s.shared->on_error;
-  }
-  for (auto& f : signals)
-    f(e, store, key);
+  emit(*self->state.shared, &shared_node_state::on_error, e, store, key);
   if (counts_as_critical(e.code()))
     count_error(self);
 }
 
 void signal_overwrite(node_actor* self, const std::string& store,
                       const std::string& key) {
-  auto& s = self->state;
-  std::vector<overwrite_signal> signals;
-  {
-    std::lock_guard<std::mutex> guard(s.shared->mutex);
-    signals = s.shared->on_overwrite;
-  }
-  for (auto& f : signals)
-    f(store, key);
+  emit(*self->state.shared, &shared_node_state::on_overwrite, store, key);
 }
 
 // ---- starting sessions ----------------------------------------------------------
