@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include <nlohmann/json.hpp>
+
 namespace profilestore::bench {
 
 std::vector<scenario>& registry() {
@@ -79,6 +81,46 @@ figure rate_figure(std::string name, std::string unit, double ours,
     f.met = f.ratio >= min_ratio;
   }
   return f;
+}
+
+figure limit_figure(std::string name, std::string unit, double ours,
+                    std::string baseline_name, double baseline,
+                    double max_value) {
+  figure f;
+  f.name = std::move(name);
+  f.unit = std::move(unit);
+  f.value = ours;
+  f.baseline_name = std::move(baseline_name);
+  f.baseline = baseline;
+  f.ratio = baseline > 0 ? ours / baseline : 0;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "<= %g %s", max_value, f.unit.c_str());
+  f.target = buf;
+  f.has_target = true;
+  f.met = ours <= max_value;
+  return f;
+}
+
+nlohmann::json figures_json(const std::string& scenario_name,
+                       const std::vector<figure>& figures) {
+  nlohmann::json out;
+  out["scenario"] = scenario_name;
+  out["figures"] = nlohmann::json::array();
+  for (const auto& f : figures) {
+    nlohmann::json j;
+    j["name"] = f.name;
+    j["unit"] = f.unit;
+    j["value"] = f.value;
+    j["baseline_name"] = f.baseline_name;
+    j["baseline"] = f.baseline;
+    j["ratio"] = f.ratio;
+    if (f.has_target) {
+      j["target"] = f.target;
+      j["met"] = f.met;
+    }
+    out["figures"].push_back(std::move(j));
+  }
+  return out;
 }
 
 scratch_dir::scratch_dir(const std::string& prefix) {

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace profilestore::bench {
 
 struct figure {
@@ -58,6 +60,17 @@ figure time_figure(std::string name, double ours_ns, std::string baseline_name,
 figure rate_figure(std::string name, std::string unit, double ours,
                    std::string baseline_name, double baseline,
                    double min_ratio);
+
+// A figure held to an absolute bound (lower is better), e.g. a latency in ms
+// or bytes of memory: ratio = ours/baseline for reference, met when
+// ours <= max_value; the target reads "<= max_value unit".
+figure limit_figure(std::string name, std::string unit, double ours,
+                    std::string baseline_name, double baseline,
+                    double max_value);
+
+// The JSON line of one scenario (see main.cpp for the format).
+nlohmann::json figures_json(const std::string& scenario_name,
+                            const std::vector<figure>& figures);
 
 // A fresh folder under $TMPDIR, removed by the destructor.
 class scratch_dir {
