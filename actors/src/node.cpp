@@ -105,7 +105,7 @@ node::make_spec(const std::string& name,
 result<store<value>> node::open(const std::string& name, const value& tmpl) {
   auto spec = make_spec(name,
                         std::make_shared<const std::string>(encode_msgpack(tmpl)),
-                        std::make_shared<value_data_factory>());
+                        std::make_shared<value_data_factory>(tmpl));
   if (!spec)
     return spec.err();
   return store<value>(*sys_, actor_, std::move(*spec), shared_);

@@ -80,6 +80,15 @@ struct node_state {
   // for a start nobody waits for outlives the node.
   std::size_t writes_in_flight = 0;
 
+  // The node's end (a crash, or destruction without shutdown) ends its
+  // profiles too, without a final save, as a process exit would. (Not links:
+  // in CAF 0.17 adding and removing a link scans the node's whole link list,
+  // which made 100,000 sessions quadratic.)
+  ~node_state() {
+    for (auto& [rk, entry] : active)
+      caf::anon_send_exit(entry.actor, caf::exit_reason::user_shutdown);
+  }
+
   static inline const char* name = "profilestore.node";
 };
 
@@ -299,8 +308,12 @@ void on_started(node_actor* self, const std::string& rk, start_attempt& a,
   auto& s = self->state;
   session_ref session{s.node_name, s.incarnation, a.id};
   auto args = std::make_shared<profile_actor_args>();
-  auto data = a.spec->factory->decode(reply.rec->data,
-                                      decode_limits{});
+  // A new profile's Data is the template's bytes: copy the decoded
+  // template instead of decoding them again.
+  auto data = reply.rec->data == *a.spec->template_bytes
+                ? result<std::unique_ptr<profile_data>>(
+                  a.spec->factory->make_template())
+                : a.spec->factory->decode(reply.rec->data, decode_limits{});
   if (!data) {
     // The stored Data is not of the store's shape (a typed struct that does
     // not match): refuse and let the lock go, rather than lose the data.

@@ -509,9 +509,6 @@ caf::behavior profile_behavior(profile_actor* self,
     auto& init = self->state;
     init.self = self;
     init.init(*args);
-    // The node's end (a crash, or destruction without shutdown) ends the
-    // profile too, without a final save, as a process exit would.
-    self->link_to(init.node);
     auto delay = first_auto_save_delay(args->spread_index,
                                        init.consts().auto_save_period);
     args.reset();

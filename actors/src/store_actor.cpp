@@ -207,7 +207,10 @@ store_actors spawn_store_actors(caf::actor_system& sys,
     b, storage(*b, options.storage));
   std::shared_ptr<storage> st(holder, &holder->second);
   store_actors out;
-  out.writer = sys.spawn(store_writer, st, std::move(options));
+  if (options.detached_writer)
+    out.writer = sys.spawn<caf::detached>(store_writer, st, std::move(options));
+  else
+    out.writer = sys.spawn(store_writer, st, std::move(options));
   out.reader = sys.spawn(store_reader, st);
   out.shared_storage = std::move(st);
   return out;

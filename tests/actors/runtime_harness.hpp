@@ -229,6 +229,7 @@ struct runtime : test_system {
     store_actor_options o;
     o.storage = options.storage;
     o.clock = [this] { return now_ms(); };
+    o.detached_writer = false; // everything on the test coordinator
     return o;
   }
 

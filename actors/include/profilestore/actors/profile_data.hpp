@@ -109,10 +109,19 @@ public:
   virtual ~data_factory() = default;
   virtual result<std::unique_ptr<profile_data>>
   decode(std::string_view bytes, const decode_limits& limits) const = 0;
+  // The template's data, copied from a decoded original (new profiles get
+  // this without decoding the template's bytes again).
+  virtual std::unique_ptr<profile_data> make_template() const = 0;
 };
 
 class value_data_factory final : public data_factory {
 public:
+  explicit value_data_factory(value tmpl) : template_(std::move(tmpl)) {}
+
+  std::unique_ptr<profile_data> make_template() const override {
+    return std::make_unique<value_data>(template_);
+  }
+
   result<std::unique_ptr<profile_data>>
   decode(std::string_view bytes, const decode_limits& limits) const override {
     auto v = decode_msgpack(bytes, limits);
@@ -121,12 +130,19 @@ public:
     return std::unique_ptr<profile_data>(
       std::make_unique<value_data>(std::move(*v)));
   }
+
+private:
+  value template_;
 };
 
 template <class T>
 class typed_data_factory final : public data_factory {
 public:
   explicit typed_data_factory(T defaults) : defaults_(std::move(defaults)) {}
+
+  std::unique_ptr<profile_data> make_template() const override {
+    return std::make_unique<typed_data<T>>(defaults_);
+  }
   result<std::unique_ptr<profile_data>>
   decode(std::string_view bytes, const decode_limits& limits) const override {
     T out = defaults_;

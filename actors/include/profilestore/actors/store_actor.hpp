@@ -38,6 +38,10 @@ struct store_actor_options {
   std::function<std::int64_t()> clock;
   // At most this many writes join one transaction (the rest the next one).
   std::size_t max_batch = 4096;
+  // Run the writer on a thread of its own, so the scheduler's workers keep
+  // running profiles while it waits for the disk. Tests on CAF's
+  // deterministic test coordinator set this to false.
+  bool detached_writer = true;
 };
 
 struct store_actors {
