@@ -44,15 +44,27 @@ double median_ns_per_op(const std::function<void()>& op, int repeats,
   return samples[samples.size() / 2];
 }
 
-figure time_figure(std::string name, double ours_ns, std::string baseline_name,
-                   double baseline_ns, double max_ratio) {
+namespace {
+
+// A figure beside its baseline, with their ratio; no target yet.
+figure compared(std::string name, std::string unit, double ours,
+                std::string baseline_name, double baseline) {
   figure f;
   f.name = std::move(name);
-  f.unit = "ns/op";
-  f.value = ours_ns;
+  f.unit = std::move(unit);
+  f.value = ours;
   f.baseline_name = std::move(baseline_name);
-  f.baseline = baseline_ns;
-  f.ratio = baseline_ns > 0 ? ours_ns / baseline_ns : 0;
+  f.baseline = baseline;
+  f.ratio = baseline > 0 ? ours / baseline : 0;
+  return f;
+}
+
+} // namespace
+
+figure time_figure(std::string name, double ours_ns, std::string baseline_name,
+                   double baseline_ns, double max_ratio) {
+  auto f = compared(std::move(name), "ns/op", ours_ns, std::move(baseline_name),
+                    baseline_ns);
   if (max_ratio > 0) {
     char buf[48];
     std::snprintf(buf, sizeof buf, "ratio <= %.2f", max_ratio);
@@ -66,13 +78,8 @@ figure time_figure(std::string name, double ours_ns, std::string baseline_name,
 figure rate_figure(std::string name, std::string unit, double ours,
                    std::string baseline_name, double baseline,
                    double min_ratio) {
-  figure f;
-  f.name = std::move(name);
-  f.unit = std::move(unit);
-  f.value = ours;
-  f.baseline_name = std::move(baseline_name);
-  f.baseline = baseline;
-  f.ratio = baseline > 0 ? ours / baseline : 0;
+  auto f = compared(std::move(name), std::move(unit), ours,
+                    std::move(baseline_name), baseline);
   if (min_ratio >= 0) {
     char buf[48];
     std::snprintf(buf, sizeof buf, "ratio >= %.2f", min_ratio);
@@ -86,13 +93,8 @@ figure rate_figure(std::string name, std::string unit, double ours,
 figure limit_figure(std::string name, std::string unit, double ours,
                     std::string baseline_name, double baseline,
                     double max_value) {
-  figure f;
-  f.name = std::move(name);
-  f.unit = std::move(unit);
-  f.value = ours;
-  f.baseline_name = std::move(baseline_name);
-  f.baseline = baseline;
-  f.ratio = baseline > 0 ? ours / baseline : 0;
+  auto f = compared(std::move(name), std::move(unit), ours,
+                    std::move(baseline_name), baseline);
   char buf[64];
   std::snprintf(buf, sizeof buf, "<= %g %s", max_value, f.unit.c_str());
   f.target = buf;

@@ -19,6 +19,7 @@
 #include "profilestore/store/backend.hpp"
 #include "profilestore/store/lmdb_backend.hpp"
 #include "profilestore/store/memory_backend.hpp"
+#include "result_checks.hpp"
 #include "temp_dir.hpp"
 
 namespace profilestore {
@@ -27,27 +28,8 @@ namespace {
 using namespace std::string_literals;
 using namespace std::chrono_literals;
 
-std::string describe(const error& e) {
-  return "errc " + std::to_string(static_cast<int>(e.code())) + ": "
-         + e.message();
-}
-
-template <class T>
-T must(result<T> r) {
-  if (!r.ok())
-    FAIL(describe(r.err()));
-  return std::move(r).value();
-}
-
-void must(result<void> r) {
-  if (!r.ok())
-    FAIL(describe(r.err()));
-}
-
-template <class T>
-errc code_of(const result<T>& r) {
-  return r.ok() ? errc::ok : r.err().code();
-}
+using testing::code_of;
+using testing::must;
 
 std::optional<std::string> read_value(read_transaction& txn, table t,
                                       std::string_view key) {

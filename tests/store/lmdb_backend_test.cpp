@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "profilestore/store/lmdb_backend.hpp"
+#include "result_checks.hpp"
 #include "temp_dir.hpp"
 
 namespace profilestore {
@@ -29,27 +30,8 @@ namespace {
 using namespace std::chrono_literals;
 using namespace std::string_literals;
 
-std::string describe(const error& e) {
-  return "errc " + std::to_string(static_cast<int>(e.code())) + ": "
-         + e.message();
-}
-
-template <class T>
-T must(result<T> r) {
-  if (!r.ok())
-    FAIL(describe(r.err()));
-  return std::move(r).value();
-}
-
-void must(result<void> r) {
-  if (!r.ok())
-    FAIL(describe(r.err()));
-}
-
-template <class T>
-errc code_of(const result<T>& r) {
-  return r.ok() ? errc::ok : r.err().code();
-}
+using testing::code_of;
+using testing::must;
 
 lmdb_options small_options(const std::string& path) {
   lmdb_options options;
@@ -397,7 +379,7 @@ TEST_CASE("many concurrent lmdb readers see consistent snapshots") {
   for (auto& t : reader_threads)
     t.join();
   if (writer_error)
-    FAIL(describe(*writer_error));
+    FAIL(writer_error->to_string());
   CHECK(failures == 0);
   CHECK(torn == 0);
   CHECK(reads >= readers);
