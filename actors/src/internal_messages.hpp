@@ -1,6 +1,7 @@
 // Messages between the runtime's own actors (store writer and reader, node,
 // profiles). Not part of the public protocol (messages.hpp): they may change
-// between versions.
+// between versions. Types that cross nodes have inspect() (wire_types.hpp);
+// the rest stay local (CAF_ALLOW_UNSAFE_MESSAGE_TYPE below).
 #pragma once
 
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -8,6 +9,7 @@
 
 #include "profilestore/actors/messages.hpp"
 #include "profilestore/store/storage.hpp"
+#include "wire_types.hpp"
 
 namespace profilestore {
 
@@ -25,6 +27,12 @@ using lend_atom = caf::atom_constant<caf::atom("ps_lend")>;
 using return_atom = caf::atom_constant<caf::atom("ps_return")>;
 using critical_atom = caf::atom_constant<caf::atom("ps_critic")>;
 using deadline_atom = caf::atom_constant<caf::atom("ps_deadln")>;
+// Cluster: a lock handed to a waiting requester, a lease renewal, a lease
+// lost, the storage endpoint's join handshake.
+using handed_atom = caf::atom_constant<caf::atom("ps_handed")>;
+using lease_atom = caf::atom_constant<caf::atom("ps_lease")>;
+using lease_lost_atom = caf::atom_constant<caf::atom("ps_leaselo")>;
+using join_atom = caf::atom_constant<caf::atom("ps_join")>;
 
 // A profile lent to a transaction: its context, valid until it is returned.
 struct lent_profile {
@@ -41,17 +49,6 @@ struct return_outcome {
 
 } // namespace profilestore
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(profilestore::start_session_op)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(profilestore::save_op)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(profilestore::save_group_op)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(profilestore::message_op)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(profilestore::set_op)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(profilestore::remove_op)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(profilestore::applied_op)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(profilestore::queued_update)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(profilestore::session_ref)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::optional<profilestore::read_reply>)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<const std::string>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(profilestore::lent_profile)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(profilestore::return_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(profilestore::error)

@@ -49,6 +49,11 @@ struct start_attempt {
   bool first = true;
   bool steal_now = false;
   bool in_flight = false; // an attempt awaits the writer's answer
+  // Scheduled retries carry the generation they were scheduled in; an
+  // attempt made early (storage said "try now") makes them stale.
+  std::uint64_t retry_generation = 0;
+  bool try_now_pending = false; // "try now" arrived while in flight
+  bool early = false;           // this attempt was made on "try now"
   unsigned conflicts = 0;
   unsigned failures = 0;
 };
@@ -388,7 +393,11 @@ void on_start_reply(node_actor* self, const std::string& rk, std::uint64_t id,
       break;
   }
   a.first = false;
-  a.conflicts++;
+  // An attempt made early on storage's word does not count toward the steal.
+  if (a.early)
+    a.early = false;
+  else
+    a.conflicts++;
   if (a.options.cancel && a.options.cancel()) {
     give_up_start(self, rk, make_error(errc::cancelled,
                                        "start_session of " + a.key
@@ -410,8 +419,35 @@ void on_start_reply(node_actor* self, const std::string& rk, std::uint64_t id,
     (c.session_steal.count() + repeat - 1) / repeat);
   if (a.conflicts > steal_after)
     a.steal_now = true;
+  if (a.try_now_pending) {
+    a.try_now_pending = false;
+    a.early = true;
+    try_start(self, rk, id);
+    return;
+  }
   auto delay = a.conflicts == 1 ? c.first_load_repeat : c.load_repeat_period;
-  self->delayed_send(self, delay, retry_atom::value, rk, id);
+  self->delayed_send(self, delay, retry_atom::value, rk, id,
+                     ++a.retry_generation);
+}
+
+// Storage says a waiting start should try again now: the owner handed it the
+// lock, or the owner's lease ran out.
+void try_start_now(node_actor* self, const std::string& rk,
+                   const session_ref& requester) {
+  auto& s = self->state;
+  if (requester.node != s.node_name || requester.incarnation != s.incarnation)
+    return;
+  auto i = s.starting.find(rk);
+  if (i == s.starting.end() || i->second.id != requester.id)
+    return;
+  auto& a = i->second;
+  if (a.in_flight) {
+    a.try_now_pending = true;
+    return;
+  }
+  ++a.retry_generation; // the scheduled retry is no longer needed
+  a.early = true;
+  try_start(self, rk, requester.id);
 }
 
 void on_start_error(node_actor* self, const std::string& rk, std::uint64_t id,
@@ -450,7 +486,7 @@ void on_start_error(node_actor* self, const std::string& rk, std::uint64_t id,
   auto step = std::min<unsigned>(a.failures, 5);
   a.failures++;
   self->delayed_send(self, std::chrono::seconds(backoff_s[step]),
-                     retry_atom::value, rk, id);
+                     retry_atom::value, rk, id, ++a.retry_generation);
 }
 
 void try_start(node_actor* self, const std::string& rk, std::uint64_t id) {
@@ -459,6 +495,8 @@ void try_start(node_actor* self, const std::string& rk, std::uint64_t id) {
   if (i == s.starting.end() || i->second.id != id)
     return;
   auto& a = i->second;
+  if (a.in_flight)
+    return; // its answer decides what comes next
   if (s.shared->closing) {
     give_up_start(self, rk,
                   make_error(errc::closing, "the node is shutting down"));
@@ -611,8 +649,35 @@ caf::behavior node_behavior(node_actor* self, node_actor_args args) {
            start_options& options) -> caf::result<profile_handle> {
       return start(self, std::move(spec), std::move(key), options);
     },
-    [self](retry_atom, const std::string& rk, std::uint64_t id) {
-      try_start(self, rk, id);
+    [self](retry_atom, const std::string& rk, std::uint64_t id,
+           std::uint64_t generation) {
+      auto& s = self->state;
+      auto i = s.starting.find(rk);
+      if (i != s.starting.end() && i->second.id == id
+          && i->second.retry_generation == generation)
+        try_start(self, rk, id);
+    },
+    [self](handed_atom, const std::string& store, const std::string& key,
+           const session_ref& requester) {
+      auto& s = self->state;
+      bool mock = s.mock.writer
+                  && self->current_sender() == s.mock.writer.address();
+      try_start_now(self, registry_key(mock, store, key), requester);
+    },
+    // The storage connection could not renew this node's lease in time:
+    // every live session ends without saving (another node may own them
+    // already; fencing would refuse their saves anyway).
+    [self](lease_lost_atom) {
+      auto& s = self->state;
+      for (auto& [rk, entry] : s.active)
+        if (rk[0] == 'l')
+          self->send(entry.actor, lease_lost_atom::value);
+      emit(*s.shared, &shared_node_state::on_error,
+           make_error(errc::unreachable,
+                      "the node's lease with storage ran out: its sessions "
+                      "ended"),
+           std::string(), std::string());
+      count_error(self);
     },
     [self](ended_atom, bool mock, const std::string& store,
            const std::string& key, std::uint64_t session_id) {
@@ -671,14 +736,14 @@ caf::behavior node_behavior(node_actor* self, node_actor_args args) {
       auto rp = self->make_response_promise();
       self->request(storage_for(self, *spec).reader,
                     consts(self).store_request_timeout, read_atom::value,
-                    spec->name, key, version, spec->template_bytes)
+                    read_request{spec->name, key, version, spec->template_bytes})
         .then(
-          [rp, spec, key](std::optional<read_reply>& r) mutable {
+          [rp, spec, key](read_result& r) mutable {
             std::optional<profile_copy> out;
             // A record holding only messages (sent to a profile never
             // started) has no profile to copy yet: as absent, like GetAsync.
-            if (r && r->rec.has_profile)
-              out = make_copy(*spec, key, *r);
+            if (r.found && r.found->rec.has_profile)
+              out = make_copy(*spec, key, *r.found);
             rp.deliver(std::move(out));
           },
           [rp](caf::error& err) mutable { rp.deliver(err); });
@@ -693,8 +758,8 @@ caf::behavior node_behavior(node_actor* self, node_actor_args args) {
       auto rp = self->make_response_promise();
       self->request(storage_for(self, *spec).reader,
                     consts(self).store_request_timeout, list_atom::value,
-                    spec->name, key, query)
-        .then([rp](version_page& page) mutable { rp.deliver(std::move(page)); },
+                    list_request{spec->name, key, query})
+        .then([rp](list_result& r) mutable { rp.deliver(std::move(r.page)); },
               [rp](caf::error& err) mutable { rp.deliver(err); });
       return rp;
     },

@@ -13,6 +13,7 @@
 
 #include "internal_messages.hpp"
 #include "profilestore/actors/errors.hpp"
+#include "profilestore/store/node_directory.hpp"
 
 namespace profilestore {
 
@@ -53,6 +54,31 @@ caf::response_promise enqueue(writer_actor* self, operation op) {
   return s.pending_replies.back();
 }
 
+// A start found the key locked by another node's session. If the directory
+// knows that node's lease, the requester is told to try again the moment the
+// lease runs out (rule S3 then lets it take the lock), instead of at its next
+// retry period. An owner that renews meanwhile just costs one more attempt.
+void schedule_lease_kick(writer_actor* self, const start_session_op& op,
+                         const session_ref& owner) {
+  auto& s = self->state;
+  if (s.nodes.count(op.request.requester.node) == 0)
+    return;
+  auto txn = s.st->get_backend().begin_read();
+  if (!txn)
+    return;
+  auto entry = read_node(**txn, owner.node);
+  if (!entry || !*entry || (*entry)->incarnation != owner.incarnation)
+    return;
+  auto wait_ms = (*entry)->lease_until - now_ms(s.options);
+  if (wait_ms < 0)
+    wait_ms = 0;
+  // Delayed here and then sent: CAF 0.17 delivers a delayed_send to a remote
+  // actor at once.
+  self->delayed_send(self, std::chrono::milliseconds(wait_ms + 1),
+                     handed_atom::value, op.store, op.key,
+                     op.request.requester);
+}
+
 void notify_owners(writer_actor* self, const operation& op,
                    const applied_op& applied) {
   auto& nodes = self->state.nodes;
@@ -73,9 +99,18 @@ void notify_owners(writer_actor* self, const operation& op,
   } else if (auto* s = std::get_if<start_session_op>(&op)) {
     const auto& reply = std::get<start_session_reply>(applied.reply);
     if (reply.outcome == start_outcome::locked && reply.owner
-        && reply.owner->node != s->request.requester.node)
+        && reply.owner->node != s->request.requester.node) {
       tell(reply.owner->node, release_atom::value, s->store, s->key,
            *reply.owner, s->request.requester);
+      schedule_lease_kick(self, *s, *reply.owner);
+    }
+  } else if (auto* sv = std::get_if<save_op>(&op)) {
+    // A final save handed the lock to a waiting requester: tell its node at
+    // once, so the hand-off costs no retry period.
+    const auto& reply = std::get<save_reply>(applied.reply);
+    if (reply.handed_off && reply.new_owner)
+      tell(reply.new_owner->node, handed_atom::value, sv->store, sv->key,
+           *reply.new_owner);
   }
 }
 
@@ -152,6 +187,25 @@ caf::behavior store_writer(writer_actor* self, std::shared_ptr<storage> st,
       return enqueue(self, std::move(op));
     },
     [self](commit_atom) { commit(self); },
+    // A lease kick come due (schedule_lease_kick): tell the requester's node.
+    [self](handed_atom, const std::string& store, const std::string& key,
+           const session_ref& requester) {
+      auto& nodes = self->state.nodes;
+      if (auto i = nodes.find(requester.node); i != nodes.end())
+        self->send(i->second, handed_atom::value, store, key, requester);
+    },
+    // A node's heartbeat: renews its lease in the node directory, in its own
+    // small transaction on this thread (so it never waits behind a commit
+    // of another thread).
+    [self](lease_atom, const lease_request& req) -> caf::result<lease_reply> {
+      auto& s = self->state;
+      auto now = now_ms(s.options);
+      auto e = renew_lease(s.st->get_backend(), req.node, req.incarnation,
+                           req.address, req.lease_ms, now);
+      if (!e)
+        return to_caf_error(e.err());
+      return lease_reply{e->lease_until, now};
+    },
     [self](hello_atom, const std::string& node, const caf::actor& handle) {
       auto& slot = self->state.nodes[node];
       if (slot != handle) {
@@ -172,21 +226,18 @@ caf::behavior store_reader(caf::stateful_actor<reader_state>* self,
                            std::shared_ptr<storage> st) {
   self->state.st = std::move(st);
   return {
-    [self](read_atom, const std::string& store, const std::string& key,
-           std::optional<std::uint64_t> version,
-           const std::shared_ptr<const std::string>& tmpl)
-      -> caf::result<std::optional<read_reply>> {
-      auto r = self->state.st->get(store, key, version, tmpl.get());
+    [self](read_atom, const read_request& req) -> caf::result<read_result> {
+      auto r = self->state.st->get(req.store, req.key, req.version,
+                                   req.template_data.get());
       if (!r)
         return to_caf_error(r.err());
-      return std::move(*r);
+      return read_result{std::move(*r)};
     },
-    [self](list_atom, const std::string& store, const std::string& key,
-           const version_query& query) -> caf::result<version_page> {
-      auto r = self->state.st->list_versions(store, key, query);
+    [self](list_atom, const list_request& req) -> caf::result<list_result> {
+      auto r = self->state.st->list_versions(req.store, req.key, req.query);
       if (!r)
         return to_caf_error(r.err());
-      return std::move(*r);
+      return list_result{std::move(*r)};
     },
   };
 }

@@ -6,6 +6,7 @@
 
 #include "profilestore/codec/msgpack.hpp"
 #include "profilestore/store/names.hpp"
+#include "profilestore/store/node_directory.hpp"
 #include "profilestore/store/record_codec.hpp"
 
 namespace profilestore {
@@ -143,8 +144,23 @@ result<applied_op> op_runner::operator()(const start_session_op& op) {
   }
   return finish(op.store, op.key,
                 plan<start_session_reply>(
-                  op.store, op.key, [&](const current_record& current) {
-                    return start_session(current, op.request, tmpl, now_);
+                  op.store, op.key,
+                  [&](const current_record& current)
+                    -> result<op_change<start_session_reply>> {
+                    // Rule S3 is storage's to judge, never the caller's: the
+                    // flag comes from the node directory.
+                    start_session_request req = op.request;
+                    req.owner_lease_expired = false;
+                    if (current.rec && current.rec->meta.active_session) {
+                      const auto& owner = *current.rec->meta.active_session;
+                      auto entry = read_node(txn_, owner.node);
+                      // An unreadable entry vouches for nobody and
+                      // expires nobody.
+                      if (entry)
+                        req.owner_lease_expired
+                          = owner_lease_expired(*entry, owner, now_);
+                    }
+                    return start_session(current, req, tmpl, now_);
                   }));
 }
 

@@ -1,4 +1,5 @@
 // The session-lock rules S1-S6, fencing and hand-off, on both backends.
+#include "profilestore/store/node_directory.hpp"
 #include "store_harness.hpp"
 
 using namespace profilestore;
@@ -148,9 +149,52 @@ BOTH_BACKENDS(steal_takes, "a steal takes a held lock") {
 BOTH_BACKENDS(expired_lease_takes,
               "an expired owner lease lets the requester take the lock") {
   h.start("p1", alpha);
+  REQUIRE(renew_lease(h.inner(), alpha.node, alpha.incarnation, "", 1000,
+                      h.now())
+            .ok());
+  start_session_op op{test_store, "p1", {}, h.template_data()};
+  op.request.requester = beta;
+  // While the lease runs the lock holds ...
+  auto r = h.run(op);
+  REQUIRE(r.ok());
+  CHECK(std::get<start_session_reply>(r->reply).outcome
+        == start_outcome::locked);
+  // ... and once it ran out the requester takes it (rule S3).
+  h.advance(1000);
+  op.request.first_attempt = false;
+  r = h.run(op);
+  REQUIRE(r.ok());
+  CHECK(std::get<start_session_reply>(r->reply).outcome
+        == start_outcome::started);
+}
+
+BOTH_BACKENDS(owner_lease_claim_ignored,
+              "a requester's own claim that the owner's lease expired is "
+              "ignored: only the node directory decides") {
+  h.start("p1", alpha);
   start_session_op op{test_store, "p1", {}, h.template_data()};
   op.request.requester = beta;
   op.request.owner_lease_expired = true;
+  auto r = h.run(op);
+  REQUIRE(r.ok());
+  CHECK(std::get<start_session_reply>(r->reply).outcome
+        == start_outcome::locked);
+}
+
+BOTH_BACKENDS(owner_restart_in_directory,
+              "a newer incarnation of the owner's node in the directory "
+              "frees the old process's locks for any node") {
+  h.start("p1", alpha);
+  REQUIRE(renew_lease(h.inner(), alpha.node, alpha.incarnation + 1, "", 60'000,
+                      h.now())
+            .ok());
+  // The old process can no longer renew.
+  auto stale = renew_lease(h.inner(), alpha.node, alpha.incarnation, "",
+                           60'000, h.now());
+  REQUIRE_FALSE(stale.ok());
+  CHECK(stale.err().code() == errc::conflict);
+  start_session_op op{test_store, "p1", {}, h.template_data()};
+  op.request.requester = beta;
   auto r = h.run(op);
   REQUIRE(r.ok());
   CHECK(std::get<start_session_reply>(r->reply).outcome

@@ -1,0 +1,103 @@
+// cluster: profilestore across processes and machines, over CAF's remote
+// actors (caf_io).
+//
+// A storage node owns an LMDB environment and publishes a storage endpoint:
+//
+//   add_cluster_types(cfg);                 // before the actor_system exists
+//   caf::actor_system sys{cfg};
+//   auto storage = spawn_store_actors(sys, std::make_shared<lmdb_backend>(...));
+//   auto port = publish_storage(sys, storage, "127.0.0.1", 0);  // result<port>
+//
+// A game node connects to one storage node per shard and runs the ordinary
+// node (node.hpp) on top of the connection:
+//
+//   auto remote = connect_storage(sys, {{{"127.0.0.1", port}}, "game-1", inc});
+//   profilestore::node node(sys, remote, {"game-1", inc});
+//
+// Contracts:
+//  - Every type that crosses nodes is registered by add_cluster_types (CAF
+//    drops an unregistered type silently); call it on every node's config.
+//  - The connection (connect_storage's actors) routes each key to its shard
+//    by shard_of(); it reconnects by itself when a storage node goes away and
+//    comes back (with backoff), and answers errc::unreachable meanwhile. Every
+//    request has the caller's timeout; nothing waits forever.
+//  - Leases: the connection renews the node's lease on every shard each
+//    NODE_HEARTBEAT. When a shard's lease could not be renewed for NODE_LEASE
+//    (measured from the sending of the last renewal that succeeded, so the
+//    node gives up no later than storage does), the node ends every session
+//    without saving: another node may own them by then.
+//  - Hand-off: a start of a key another node owns asks storage, storage tells
+//    the owner's node at once, the owner's final save hands the lock over in
+//    the same write, and storage tells the requester at once. If the owner
+//    does not answer, the requester is told to try again when the owner's
+//    lease runs out (ops.hpp rule S3), then SESSION_STEAL and ASSUME_DEAD
+//    apply as on one node.
+//  - Sharding: transact() across shards is refused with errc::invalid_argument.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+
+#include "profilestore/actors/constants.hpp"
+#include "profilestore/actors/store_actor.hpp"
+#include "profilestore/actors/types.hpp"
+#include "profilestore/result.hpp"
+
+namespace profilestore {
+
+// Registers the remote message types and loads CAF's io module.
+void add_cluster_types(caf::actor_system_config& cfg);
+
+// Publishes `storage` (its writer and reader) on host:port (port 0: an
+// ephemeral one). Returns the port. The storage node keeps running until its
+// actor system ends; stop the store actors first (store_actors::stop()).
+result<std::uint16_t> publish_storage(caf::actor_system& sys,
+                                      const store_actors& storage,
+                                      const std::string& host,
+                                      std::uint16_t port);
+
+struct endpoint {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+// "host:port" -> endpoint; a bare port means 127.0.0.1.
+result<endpoint> parse_endpoint(std::string_view text);
+std::string to_string(const endpoint& e);
+
+struct remote_storage_options {
+  // One storage node per shard, in shard order. Every game node of a cluster
+  // must list the same shards in the same order.
+  std::vector<endpoint> shards;
+  // This node (the lease's holder); must match the node's own config.
+  std::string node_name;
+  std::uint64_t incarnation = 0;
+  // Where this node listens, for tools (profilectl nodes); may be empty.
+  std::string address;
+  duration heartbeat = std::chrono::seconds(2); // NODE_HEARTBEAT
+  duration lease = std::chrono::seconds(10);    // NODE_LEASE
+  // Bounds connecting and each lease renewal.
+  duration connect_timeout = std::chrono::seconds(5);
+};
+
+// The shard of a key: FNV-1a (64 bit) of store ‖ 0x00 ‖ key, modulo `shards`.
+// Stable across builds and platforms (docs/design.md, "Sharding").
+std::size_t shard_of(std::string_view store, std::string_view key,
+                     std::size_t shards);
+
+// Spawns the connection to remote storage; returns it as store_actors (writer
+// and reader are the same routing actor; shared_storage is null). Connecting
+// happens in the background: until a shard is connected its requests fail
+// with errc::unreachable. wait_connected() blocks until every shard is
+// connected and holds this node's lease, or the timeout passes.
+store_actors connect_storage(caf::actor_system& sys,
+                             remote_storage_options options);
+result<void> wait_connected(caf::actor_system& sys, const store_actors& remote,
+                            duration timeout);
+
+} // namespace profilestore

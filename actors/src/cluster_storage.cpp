@@ -1,0 +1,120 @@
+// The storage side of a cluster, and what both sides share: type
+// registration, endpoints, the shard function.
+#include <charconv>
+
+#include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/io/middleman.hpp>
+
+#include "internal_messages.hpp"
+#include "profilestore/actors/cluster.hpp"
+#include "profilestore/actors/errors.hpp"
+
+namespace profilestore {
+
+void add_cluster_types(caf::actor_system_config& cfg) {
+  cfg.load<caf::io::middleman>();
+  cfg.add_message_type<session_ref>("profilestore::session_ref");
+  cfg.add_message_type<queued_update>("profilestore::queued_update");
+  cfg.add_message_type<start_session_op>("profilestore::start_session_op");
+  cfg.add_message_type<save_op>("profilestore::save_op");
+  cfg.add_message_type<save_group_op>("profilestore::save_group_op");
+  cfg.add_message_type<message_op>("profilestore::message_op");
+  cfg.add_message_type<set_op>("profilestore::set_op");
+  cfg.add_message_type<remove_op>("profilestore::remove_op");
+  cfg.add_message_type<applied_op>("profilestore::applied_op");
+  cfg.add_message_type<read_request>("profilestore::read_request");
+  cfg.add_message_type<read_result>("profilestore::read_result");
+  cfg.add_message_type<list_request>("profilestore::list_request");
+  cfg.add_message_type<list_result>("profilestore::list_result");
+  cfg.add_message_type<lease_request>("profilestore::lease_request");
+  cfg.add_message_type<lease_reply>("profilestore::lease_reply");
+}
+
+namespace {
+
+// The published actor of a storage node: a game node joins by naming the
+// wire version it speaks and gets the writer and the reader.
+caf::behavior storage_endpoint(caf::event_based_actor* self,
+                               store_actors storage) {
+  // The endpoint ends with the writer (store_actors::stop()), so the actor
+  // system does not wait for it at shutdown.
+  self->link_to(storage.writer);
+  return {
+    [storage](join_atom, std::uint64_t version)
+      -> caf::result<caf::actor, caf::actor> {
+      if (version != wire::wire_version)
+        return to_caf_error(errc::unsupported_format,
+                            "this storage node speaks wire version "
+                              + std::to_string(wire::wire_version)
+                              + ", the joining node "
+                              + std::to_string(version)
+                              + "; run one profilestore version everywhere");
+      return {storage.writer, storage.reader};
+    },
+  };
+}
+
+} // namespace
+
+result<std::uint16_t> publish_storage(caf::actor_system& sys,
+                                      const store_actors& storage,
+                                      const std::string& host,
+                                      std::uint16_t port) {
+  if (!storage.writer || !storage.reader)
+    return make_error(errc::invalid_argument, "no storage to publish");
+  auto ep = sys.spawn(storage_endpoint, storage);
+  auto published = sys.middleman().publish(ep, port, host.c_str(), true);
+  if (!published) {
+    caf::anon_send_exit(ep, caf::exit_reason::user_shutdown);
+    return make_error(errc::unreachable,
+                      "cannot listen on " + host + ":" + std::to_string(port)
+                        + ": " + sys.render(published.error()));
+  }
+  return *published;
+}
+
+result<endpoint> parse_endpoint(std::string_view text) {
+  endpoint out;
+  auto colon = text.rfind(':');
+  std::string_view port_text = text;
+  if (colon != std::string_view::npos) {
+    out.host = std::string(text.substr(0, colon));
+    port_text = text.substr(colon + 1);
+  }
+  if (out.host.empty())
+    out.host = "127.0.0.1";
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(port_text.data(),
+                                   port_text.data() + port_text.size(), value);
+  if (ec != std::errc{} || end != port_text.data() + port_text.size()
+      || value > 65535 || port_text.empty())
+    return make_error(errc::invalid_argument,
+                      "'" + std::string(text)
+                        + "' is not HOST:PORT (a port is 0..65535)");
+  out.port = static_cast<std::uint16_t>(value);
+  return out;
+}
+
+std::string to_string(const endpoint& e) {
+  return e.host + ":" + std::to_string(e.port);
+}
+
+std::size_t shard_of(std::string_view store, std::string_view key,
+                     std::size_t shards) {
+  if (shards <= 1)
+    return 0;
+  std::uint64_t h = 14695981039346656037ull;
+  auto mix = [&h](unsigned char c) {
+    h ^= c;
+    h *= 1099511628211ull;
+  };
+  for (unsigned char c : store)
+    mix(c);
+  mix(0);
+  for (unsigned char c : key)
+    mix(c);
+  return static_cast<std::size_t>(h % shards);
+}
+
+} // namespace profilestore
