@@ -11,6 +11,7 @@ packages=(
   liblmdb-dev lmdb-utils
   doctest-dev nlohmann-json3-dev
   procps                         # ps/pkill, used by multi-process tests
+  gnuplot-nox                    # profilestore-bench --report charts
 )
 
 missing=()

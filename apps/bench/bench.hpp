@@ -9,12 +9,21 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
 namespace profilestore::bench {
+
+// Measurements behind a figure, for the charts of the report (report.hpp):
+// every sample of a distribution, e.g. each request's latency.
+struct series {
+  std::string name; // "start_session latency"
+  std::string unit; // "ms"
+  std::vector<double> samples;
+};
 
 struct figure {
   std::string name;          // "decode 1 KiB value"
@@ -27,6 +36,14 @@ struct figure {
   std::string target; // "ratio <= 1.5", "" when none
   bool has_target = false;
   bool met = true;
+  // Optional, for charts (report.hpp). `x`: the figure's place on an x axis
+  // named `x_label` (e.g. batch size 100); the figures of one scenario that
+  // share an x_label are drawn as one chart of value and baseline against x.
+  std::optional<double> x;
+  std::string x_label;
+  // Distributions measured for this figure, drawn as cumulative
+  // distributions in one chart per scenario.
+  std::vector<series> distributions;
 };
 
 struct options {

@@ -33,6 +33,9 @@
 //   {"scenario": ..., "figures": [{"name", "unit", "value", "baseline_name",
 //    "baseline", "ratio", "target", "met"}...]}
 // and a readable table on stderr. --quick shortens every run (smoke tests).
+// --report DIR also writes DIR/report.md and PNG charts (report.hpp); exit
+// status 3 when report.md was written but a chart could not be drawn (e.g.
+// gnuplot missing), 1 when the report could not be written at all.
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -41,6 +44,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench.hpp"
+#include "report.hpp"
 
 using namespace profilestore::bench;
 
@@ -48,7 +52,7 @@ namespace {
 
 void usage(std::ostream& out) {
   out << "usage: profilestore-bench (--scenario NAME ... | --all | --list)"
-         " [--quick] [--param KEY=VALUE ...]\n";
+         " [--quick] [--param KEY=VALUE ...] [--report DIR]\n";
 }
 
 void print_table(const std::string& scenario_name,
@@ -68,12 +72,15 @@ int main(int argc, char** argv) {
   options opts;
   std::vector<std::string> wanted;
   bool all = false;
+  std::string report_dir;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--scenario" && i + 1 < argc) {
       wanted.push_back(argv[++i]);
     } else if (arg == "--all") {
       all = true;
+    } else if (arg == "--report" && i + 1 < argc) {
+      report_dir = argv[++i];
     } else if (arg == "--quick") {
       opts.quick = true;
     } else if (arg == "--param" && i + 1 < argc) {
@@ -117,13 +124,29 @@ int main(int argc, char** argv) {
     }
     to_run.push_back(found);
   }
+  std::vector<scenario_result> results;
   for (const auto* s : to_run) {
     auto figures = s->run(opts);
+    if (!report_dir.empty())
+      results.push_back({s->name, figures});
     std::cout << figures_json(s->name, figures).dump() << std::endl;
     // A scenario run as a child of another bench process: its parent
     // prints the table.
     if (!std::getenv("PROFILESTORE_BENCH_CHILD"))
       print_table(s->name, figures);
+  }
+  if (!report_dir.empty()) {
+    auto outcome = write_report(report_dir, results);
+    if (!outcome.written) {
+      std::cerr << "error: report: " << outcome.problem << "\n";
+      return 1;
+    }
+    std::cerr << "report: " << report_dir << "/report.md\n";
+    if (!outcome.charts) {
+      std::cerr << "error: report written without every chart: "
+                << outcome.problem << "\n";
+      return 3;
+    }
   }
   return 0;
 }

@@ -135,6 +135,8 @@ std::vector<figure> run(const options& opts) {
                               "ops/s", ours,
                               "raw LMDB puts, batch " + std::to_string(p.batch),
                               raw, p.batch == 1000 ? 0.5 : -1));
+    out.back().x = static_cast<double>(p.batch);
+    out.back().x_label = "batch size";
   }
   return out;
 }

@@ -8,9 +8,13 @@
 //   backends       lmdb, memory (mock), faulty (tests)      store/*_backend.hpp
 //   names, limits  what storage accepts                     store/names.hpp,
 //                                                           store/limits.hpp
+//   admin tools    all-or-nothing batches, table walks      store/atomic_batch.hpp,
+//                                                           store/catalog.hpp
 #pragma once
 
+#include "profilestore/store/atomic_batch.hpp"
 #include "profilestore/store/backend.hpp"
+#include "profilestore/store/catalog.hpp"
 #include "profilestore/store/faulty_backend.hpp"
 #include "profilestore/store/limits.hpp"
 #include "profilestore/store/lmdb_backend.hpp"
