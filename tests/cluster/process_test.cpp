@@ -8,7 +8,7 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/io/middleman.hpp>
 
-#include "child_process.hpp"
+#include "child_process.hpp" // apps/node
 #include "game_agent.hpp"
 #include "profilestore/actors/cluster.hpp"
 #include "profilestore/actors/node.hpp"

@@ -1,4 +1,4 @@
-// A child process for multi-process tests: started with posix_spawn, its
+// A child process for multi-process tests, benchmarks and the demo: started with posix_spawn, its
 // stdout read line by line with a timeout, stopped with a signal, and always
 // reaped (killed with SIGKILL if still running when the object goes).
 #pragma once
@@ -18,7 +18,7 @@
 
 extern char** environ;
 
-namespace profilestore::testing {
+namespace profilestore::node_app {
 
 class child_process {
 public:
@@ -103,4 +103,4 @@ private:
   std::string buffer_;
 };
 
-} // namespace profilestore::testing
+} // namespace profilestore::node_app
