@@ -54,6 +54,9 @@ struct start_attempt {
   std::uint64_t retry_generation = 0;
   bool try_now_pending = false; // "try now" arrived while in flight
   bool early = false;           // this attempt was made on "try now"
+  // The key's previous session on this node is still ending: the first
+  // attempt waits for its end (ended_atom), at most START_SESSION_TIMEOUT.
+  bool waiting_for_end = false;
   unsigned conflicts = 0;
   unsigned failures = 0;
 };
@@ -61,6 +64,9 @@ struct start_attempt {
 struct active_entry {
   caf::actor actor;
   session_ref session;
+  // Told to end (a release request, a lost lease) and not yet ended: a start
+  // of the key on this node waits for the end instead of failing.
+  bool ending = false;
 };
 
 struct node_state {
@@ -497,6 +503,16 @@ void try_start(node_actor* self, const std::string& rk, std::uint64_t id) {
   auto& a = i->second;
   if (a.in_flight)
     return; // its answer decides what comes next
+  if (a.waiting_for_end) {
+    // Only the timer gets here while the previous session still ends.
+    give_up_start(self, rk,
+                  make_error(errc::timeout,
+                             "start_session of " + a.key
+                               + " gave up: the key's previous session on "
+                                 "this node did not end within "
+                                 "START_SESSION_TIMEOUT"));
+    return;
+  }
   if (s.shared->closing) {
     give_up_start(self, rk,
                   make_error(errc::closing, "the node is shutting down"));
@@ -548,10 +564,15 @@ caf::result<profile_handle> start(node_actor* self, store_spec_ptr spec,
   if (auto ok = check_key(key); !ok)
     return to_caf_error(ok.err());
   auto rk = registry_key(spec->mock, spec->name, key);
-  if (s.active.count(rk) > 0)
-    return to_caf_error(errc::session_active,
-                        "a session of " + key + " in store " + spec->name
-                          + " is already active on this node; end it first");
+  bool previous_ending = false;
+  if (auto i = s.active.find(rk); i != s.active.end()) {
+    if (!i->second.ending)
+      return to_caf_error(errc::session_active,
+                          "a session of " + key + " in store " + spec->name
+                            + " is already active on this node; end it "
+                              "first");
+    previous_ending = true;
+  }
   if (auto i = s.starting.find(rk); i != s.starting.end()) {
     // The newest start of a key on this node wins (fast rejoin).
     i->second.rp.deliver(to_caf_error(
@@ -568,8 +589,18 @@ caf::result<profile_handle> start(node_actor* self, store_spec_ptr spec,
   a.first_time = self->clock().now();
   auto rp = a.rp;
   auto id = a.id;
+  if (previous_ending) {
+    // Its final save decides who holds the lock; rule S2 must not let this
+    // start take it from the ending session meanwhile.
+    a.waiting_for_end = true;
+    auto timeout = consts(self).start_session_timeout;
+    self->delayed_send(self, timeout, retry_atom::value, rk, id,
+                       ++a.retry_generation);
+  }
+  bool wait = a.waiting_for_end;
   s.starting.emplace(rk, std::move(a));
-  try_start(self, rk, id);
+  if (!wait)
+    try_start(self, rk, id);
   return rp;
 }
 
@@ -657,6 +688,7 @@ caf::behavior node_behavior(node_actor* self, node_actor_args args) {
           && i->second.retry_generation == generation)
         try_start(self, rk, id);
     },
+    // The owner's lease ran out: try again now.
     [self](handed_atom, const std::string& store, const std::string& key,
            const session_ref& requester) {
       auto& s = self->state;
@@ -664,14 +696,45 @@ caf::behavior node_behavior(node_actor* self, node_actor_args args) {
                   && self->current_sender() == s.mock.writer.address();
       try_start_now(self, registry_key(mock, store, key), requester);
     },
+    // The owner's final save handed the lock to this node's request; with
+    // the record as stored, the start completes without another write.
+    [self](handed_atom, const std::string& store, const std::string& key,
+           const session_ref& requester, read_result& current) {
+      auto& s = self->state;
+      bool mock = s.mock.writer
+                  && self->current_sender() == s.mock.writer.address();
+      auto rk = registry_key(mock, store, key);
+      auto i = s.starting.find(rk);
+      bool usable = current.found && requester.node == s.node_name
+                    && requester.incarnation == s.incarnation
+                    && i != s.starting.end() && i->second.id == requester.id
+                    && !i->second.in_flight
+                    // A start with a cancel predicate asks it first, on the
+                    // retry path (try_start).
+                    && !i->second.options.cancel;
+      if (!usable) {
+        try_start_now(self, rk, requester);
+        return;
+      }
+      auto& a = i->second;
+      ++a.retry_generation; // the scheduled retry is no longer needed
+      start_session_reply reply;
+      reply.outcome = start_outcome::started;
+      reply.rec = std::move(current.found->rec);
+      applied_op applied{op_reply{std::move(reply)}, current.found->info, {}};
+      auto spec = a.spec;
+      on_start_reply(self, rk, requester.id, spec, key, applied);
+    },
     // The storage connection could not renew this node's lease in time:
     // every live session ends without saving (another node may own them
     // already; fencing would refuse their saves anyway).
     [self](lease_lost_atom) {
       auto& s = self->state;
       for (auto& [rk, entry] : s.active)
-        if (rk[0] == 'l')
+        if (rk[0] == 'l') {
+          entry.ending = true;
           self->send(entry.actor, lease_lost_atom::value);
+        }
       emit(*s.shared, &shared_node_state::on_error,
            make_error(errc::unreachable,
                       "the node's lease with storage ran out: its sessions "
@@ -684,8 +747,16 @@ caf::behavior node_behavior(node_actor* self, node_actor_args args) {
       auto& s = self->state;
       auto rk = registry_key(mock, store, key);
       auto i = s.active.find(rk);
-      if (i != s.active.end() && i->second.session.id == session_id)
+      if (i != s.active.end() && i->second.session.id == session_id) {
         s.active.erase(i);
+        // A start waiting for this end goes ahead now.
+        if (auto j = s.starting.find(rk);
+            j != s.starting.end() && j->second.waiting_for_end) {
+          j->second.waiting_for_end = false;
+          ++j->second.retry_generation; // its timer is no longer needed
+          try_start(self, rk, j->second.id);
+        }
+      }
       check_shutdown_done(self);
     },
     [self](report_atom, const std::string& store, const std::string& key,
@@ -706,8 +777,10 @@ caf::behavior node_behavior(node_actor* self, node_actor_args args) {
       bool mock = s.mock.writer
                   && self->current_sender() == s.mock.writer.address();
       auto i = s.active.find(registry_key(mock, store, key));
-      if (i != s.active.end() && i->second.session == owner)
+      if (i != s.active.end() && i->second.session == owner) {
+        i->second.ending = true;
         self->send(i->second.actor, release_atom::value, requester);
+      }
     },
     [self](message_atom, const store_spec_ptr& spec, const std::string& key,
            std::string& data) -> caf::result<std::uint64_t> {

@@ -79,6 +79,24 @@ void schedule_lease_kick(writer_actor* self, const start_session_op& op,
                      op.request.requester);
 }
 
+// A final save handed the lock to `new_owner`: its node gets the record as
+// it now stands (read after the commit, in this thread), so the waiting start
+// completes without another write. If the read fails, the notice goes
+// without it and the requester takes the lock with one more attempt.
+void tell_handed(writer_actor* self, const save_op& op,
+                 const session_ref& new_owner) {
+  auto& s = self->state;
+  auto node = s.nodes.find(new_owner.node);
+  if (node == s.nodes.end())
+    return;
+  read_result current;
+  if (auto r = s.st->get(op.store, op.key); r && *r
+      && (*r)->rec.meta.active_session == new_owner)
+    current.found = std::move(**r);
+  self->send(node->second, handed_atom::value, op.store, op.key, new_owner,
+             std::move(current));
+}
+
 void notify_owners(writer_actor* self, const operation& op,
                    const applied_op& applied) {
   auto& nodes = self->state.nodes;
@@ -109,8 +127,7 @@ void notify_owners(writer_actor* self, const operation& op,
     // once, so the hand-off costs no retry period.
     const auto& reply = std::get<save_reply>(applied.reply);
     if (reply.handed_off && reply.new_owner)
-      tell(reply.new_owner->node, handed_atom::value, sv->store, sv->key,
-           *reply.new_owner);
+      tell_handed(self, *sv, *reply.new_owner);
   }
 }
 
