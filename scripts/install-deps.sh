@@ -11,6 +11,7 @@ packages=(
   liblmdb-dev lmdb-utils
   doctest-dev nlohmann-json3-dev
   procps                         # ps/pkill, used by multi-process tests
+  openssl                        # test certificates for the TLS tests
   gnuplot-nox                    # profilestore-bench --report charts
 )
 

@@ -1,10 +1,16 @@
 // The storage side of a cluster, and what both sides share: type
 // registration, endpoints, the shard function.
 #include <charconv>
+#include <fstream>
+#include <optional>
+#include <set>
 
 #include <caf/actor_system_config.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
+#include <caf/openssl/publish.hpp>
+#include <caf/scoped_actor.hpp>
 
 #include "internal_messages.hpp"
 #include "profilestore/actors/cluster.hpp"
@@ -12,8 +18,30 @@
 
 namespace profilestore {
 
-void add_cluster_types(caf::actor_system_config& cfg) {
+result<void> tls_options::check() const {
+  if (!enabled())
+    return {};
+  if (certificate.empty() || key.empty() || ca.empty())
+    return make_error(errc::invalid_argument,
+                      "TLS needs a certificate, a key and a CA together "
+                      "(only some were given)");
+  for (const auto* f : {&certificate, &key, &ca}) {
+    std::ifstream in(*f);
+    if (!in)
+      return make_error(errc::invalid_argument,
+                        "TLS: cannot read '" + *f + "'");
+  }
+  return {};
+}
+
+void add_cluster_types(caf::actor_system_config& cfg, const tls_options& tls) {
   cfg.load<caf::io::middleman>();
+  if (tls.enabled()) {
+    cfg.load<caf::openssl::manager>();
+    cfg.openssl_certificate = tls.certificate;
+    cfg.openssl_key = tls.key;
+    cfg.openssl_cafile = tls.ca;
+  }
   cfg.add_message_type<session_ref>("profilestore::session_ref");
   cfg.add_message_type<queued_update>("profilestore::queued_update");
   cfg.add_message_type<start_session_op>("profilestore::start_session_op");
@@ -64,14 +92,53 @@ result<std::uint16_t> publish_storage(caf::actor_system& sys,
   if (!storage.writer || !storage.reader)
     return make_error(errc::invalid_argument, "no storage to publish");
   auto ep = sys.spawn(storage_endpoint, storage);
-  auto published = sys.middleman().publish(ep, port, host.c_str(), true);
-  if (!published) {
+  auto published = publish_actor(sys, ep, host, port);
+  if (!published)
     caf::anon_send_exit(ep, caf::exit_reason::user_shutdown);
+  return published;
+}
+
+result<std::uint16_t> publish_actor(caf::actor_system& sys,
+                                    const caf::actor& whom,
+                                    const std::string& host,
+                                    std::uint16_t port) {
+  auto published = sys.has_openssl_manager()
+                     ? caf::openssl::publish(whom, port, host.c_str(), true)
+                     : sys.middleman().publish(whom, port, host.c_str(), true);
+  if (!published)
     return make_error(errc::unreachable,
                       "cannot listen on " + host + ":" + std::to_string(port)
                         + ": " + sys.render(published.error()));
-  }
   return *published;
+}
+
+result<caf::actor> connect_actor(caf::actor_system& sys,
+                                 const std::string& host, std::uint16_t port,
+                                 duration timeout) {
+  auto mm = sys.has_openssl_manager() ? sys.openssl_manager().actor_handle()
+                                      : sys.middleman().actor_handle();
+  caf::scoped_actor self{sys};
+  std::optional<result<caf::actor>> out;
+  self->request(mm, timeout, caf::connect_atom::value, host, port)
+    .receive(
+      [&](const caf::node_id&, caf::strong_actor_ptr& ptr,
+          const std::set<std::string>&) {
+        if (ptr)
+          out.emplace(caf::actor_cast<caf::actor>(ptr));
+        else
+          out.emplace(make_error(errc::unreachable,
+                                 "nothing is published at " + host + ":"
+                                   + std::to_string(port)));
+      },
+      [&](caf::error& e) {
+        out.emplace(make_error(errc::unreachable,
+                               "cannot connect to " + host + ":"
+                                 + std::to_string(port) + ": "
+                                 + sys.render(e)));
+      });
+  if (!out)
+    return make_error(errc::internal, "no answer");
+  return std::move(*out);
 }
 
 result<endpoint> parse_endpoint(std::string_view text) {

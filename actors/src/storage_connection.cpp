@@ -14,6 +14,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
 #include <caf/stateful_actor.hpp>
 
 #include "internal_messages.hpp"
@@ -103,7 +104,9 @@ void connect(connection_actor* self, std::size_t i) {
     return;
   c.connecting = true;
   auto timeout = s.options.connect_timeout;
-  auto mm = self->system().middleman().actor_handle();
+  auto& sys = self->system();
+  auto mm = sys.has_openssl_manager() ? sys.openssl_manager().actor_handle()
+                                      : sys.middleman().actor_handle();
   self->request(mm, timeout, caf::connect_atom::value, c.where.host,
                 c.where.port)
     .then(

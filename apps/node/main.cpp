@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
     opts.incarnation = static_cast<std::uint64_t>(system_clock_ms());
 
   caf::actor_system_config cfg;
-  add_cluster_types(cfg);
+  add_cluster_types(cfg, opts.tls());
   caf::actor_system sys{cfg};
 
   store_actors storage;
@@ -114,12 +114,10 @@ int main(int argc, char** argv) {
       }
     }
     agent = spawn_game_agent(sys, *game);
-    auto p = sys.middleman().publish(agent, opts.listen.port,
-                                     opts.listen.host.c_str(), true);
+    auto p = publish_actor(sys, agent, opts.listen.host, opts.listen.port);
     if (!p) {
       storage.stop();
-      return fail("cannot listen on " + to_string(opts.listen) + ": "
-                  + sys.render(p.error()));
+      return fail(p.err().message());
     }
     port = *p;
   }

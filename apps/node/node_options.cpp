@@ -133,17 +133,10 @@ result<node_options> parse_node_options(int argc, char** argv) {
     if (name != "config")
       PROFILESTORE_TRY(apply(o, name, v));
   // Checks across options.
-  int tls_set = !o.tls_certificate.empty() + !o.tls_key.empty()
-                + !o.tls_ca.empty();
-  if (tls_set != 0 && tls_set != 3)
+  if (auto tls = o.tls().check(); !tls)
     return make_error(errc::invalid_argument,
-                      "TLS needs all of --tls-cert, --tls-key and --tls-ca "
-                      "(only some were given)");
-  if (tls_set == 3)
-    return make_error(errc::invalid_argument,
-                      "TLS is not available in this build of "
-                      "profilestore-node yet; run on 127.0.0.1 or a private "
-                      "network");
+                      tls.err().message()
+                        + " (--tls-cert, --tls-key and --tls-ca)");
   if (o.node_role != role::game && o.db.empty())
     return make_error(errc::invalid_argument,
                       "--db DIR is required for the storage role");
@@ -177,7 +170,9 @@ One node of a profilestore cluster.
   --incarnation N            this process's incarnation (default: the clock)
   --set NAME=VALUE           a constant, e.g. --set NODE_LEASE=10 (seconds)
   --tls-cert F --tls-key F --tls-ca F
-                             reserved: TLS is not in this build yet
+                             TLS with this node's certificate and key (PEM)
+                             and the cluster's CA: all three or none; peers
+                             without a certificate from that CA are refused
   --config FILE              read 'key = value' lines first (same names)
 
 Prints one line "ready ROLE NAME HOST:PORT" when it listens, and stops on

@@ -27,6 +27,8 @@ struct node_options {
   std::vector<std::pair<std::string, double>> constants; // --set NAME=VALUE
   std::string tls_certificate, tls_key, tls_ca;
   bool help = false;
+
+  tls_options tls() const { return {tls_certificate, tls_key, tls_ca}; }
 };
 
 // Parses argv (argv[0] excluded); errors name the flag and what was wrong.

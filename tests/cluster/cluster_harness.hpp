@@ -16,6 +16,7 @@
 #include "profilestore/actors/cluster.hpp"
 #include "profilestore/actors/node.hpp"
 #include "profilestore/store/lmdb_backend.hpp"
+#include "profilestore/store/node_directory.hpp"
 #include "temp_dir.hpp"
 
 namespace profilestore::testing {
@@ -35,12 +36,13 @@ std::string describe(const result<T>& r) {
 // start() again on the same folder and port model a storage restart.
 class storage_node {
 public:
-  explicit storage_node(std::string folder) : folder_(std::move(folder)) {}
+  explicit storage_node(std::string folder, tls_options tls = {})
+    : folder_(std::move(folder)), tls_(std::move(tls)) {}
   ~storage_node() { stop(); }
 
   void start(std::uint16_t port = 0) {
     cfg_ = std::make_unique<caf::actor_system_config>();
-    add_cluster_types(*cfg_);
+    add_cluster_types(*cfg_, tls_);
     sys_ = std::make_unique<caf::actor_system>(*cfg_);
     lmdb_options lo;
     lo.path = folder_;
@@ -70,6 +72,7 @@ public:
 
 private:
   std::string folder_;
+  tls_options tls_;
   std::unique_ptr<caf::actor_system_config> cfg_;
   std::unique_ptr<caf::actor_system> sys_;
   store_actors storage_;
@@ -77,19 +80,26 @@ private:
 };
 
 struct game_options {
+  game_options(std::string n, std::uint64_t inc, std::vector<endpoint> s,
+               duration hb = std::chrono::seconds(2),
+               duration l = std::chrono::seconds(10))
+    : name(std::move(n)), incarnation(inc), shards(std::move(s)),
+      heartbeat(hb), lease(l) {}
+
   std::string name;
   std::uint64_t incarnation = 1;
   std::vector<endpoint> shards;
   duration heartbeat = std::chrono::seconds(2);
   duration lease = std::chrono::seconds(10);
   duration shutdown_timeout = std::chrono::seconds(10);
+  tls_options tls;
 };
 
 // One game node: its own actor system, the storage connection and a node.
 class game_node {
 public:
   explicit game_node(game_options o) : shutdown_timeout_(o.shutdown_timeout) {
-    add_cluster_types(cfg_);
+    add_cluster_types(cfg_, o.tls);
     sys_ = std::make_unique<caf::actor_system>(cfg_);
     remote_storage_options ro;
     ro.shards = o.shards;

@@ -40,6 +40,7 @@
 #include <string_view>
 #include <vector>
 
+#include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 
@@ -50,8 +51,40 @@
 
 namespace profilestore {
 
-// Registers the remote message types and loads CAF's io module.
-void add_cluster_types(caf::actor_system_config& cfg);
+// TLS between nodes (CAF's openssl module): this node's certificate and key
+// (PEM files) and the CA that signs every node's certificate. All three or
+// none; with them, every connection in and out is encrypted and a peer
+// without a certificate from that CA is refused. CAF does not check host
+// names: use a private CA for the cluster.
+struct tls_options {
+  std::string certificate;
+  std::string key;
+  std::string ca;
+  bool enabled() const noexcept {
+    return !certificate.empty() || !key.empty() || !ca.empty();
+  }
+  // errc::invalid_argument naming what is missing when only some are set,
+  // or when a file cannot be read.
+  result<void> check() const;
+};
+
+// Registers the remote message types and loads CAF's io module (and, with
+// `tls` enabled, the openssl module with those files). REQUIRES: tls.check().
+void add_cluster_types(caf::actor_system_config& cfg,
+                       const tls_options& tls = {});
+
+// Publishes `whom` on host:port (port 0: an ephemeral one), over TLS when the
+// system was configured with it. Returns the port.
+result<std::uint16_t> publish_actor(caf::actor_system& sys,
+                                    const caf::actor& whom,
+                                    const std::string& host,
+                                    std::uint16_t port);
+
+// Connects to the actor published at host:port (over TLS when configured);
+// blocks at most `timeout`. Not from inside an actor.
+result<caf::actor> connect_actor(caf::actor_system& sys,
+                                 const std::string& host, std::uint16_t port,
+                                 duration timeout);
 
 // Publishes `storage` (its writer and reader) on host:port (port 0: an
 // ephemeral one). Returns the port. The storage node keeps running until its
