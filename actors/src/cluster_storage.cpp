@@ -42,21 +42,10 @@ void add_cluster_types(caf::actor_system_config& cfg, const tls_options& tls) {
     cfg.openssl_key = tls.key;
     cfg.openssl_cafile = tls.ca;
   }
-  cfg.add_message_type<session_ref>("profilestore::session_ref");
-  cfg.add_message_type<queued_update>("profilestore::queued_update");
-  cfg.add_message_type<start_session_op>("profilestore::start_session_op");
-  cfg.add_message_type<save_op>("profilestore::save_op");
-  cfg.add_message_type<save_group_op>("profilestore::save_group_op");
-  cfg.add_message_type<message_op>("profilestore::message_op");
-  cfg.add_message_type<set_op>("profilestore::set_op");
-  cfg.add_message_type<remove_op>("profilestore::remove_op");
-  cfg.add_message_type<applied_op>("profilestore::applied_op");
-  cfg.add_message_type<read_request>("profilestore::read_request");
-  cfg.add_message_type<read_result>("profilestore::read_result");
-  cfg.add_message_type<list_request>("profilestore::list_request");
-  cfg.add_message_type<list_result>("profilestore::list_result");
-  cfg.add_message_type<lease_request>("profilestore::lease_request");
-  cfg.add_message_type<lease_reply>("profilestore::lease_reply");
+#define PROFILESTORE_WIRE_REGISTER(T)                                          \
+  cfg.add_message_type<T>("profilestore::" #T);
+  PROFILESTORE_WIRE_TYPES(PROFILESTORE_WIRE_REGISTER)
+#undef PROFILESTORE_WIRE_REGISTER
 }
 
 namespace {

@@ -705,28 +705,12 @@ caf::error decode_any(std::string_view bytes, T& out, const char* type) {
 
 } // namespace
 
-#define PROFILESTORE_WIRE_TYPE(T)                                              \
+#define PROFILESTORE_WIRE_DEFINE(T)                                            \
   std::string encode(const T& x) { return encode_any(x); }                     \
   caf::error decode(std::string_view bytes, T& x) {                            \
     return decode_any(bytes, x, #T);                                           \
   }
-
-PROFILESTORE_WIRE_TYPE(session_ref)
-PROFILESTORE_WIRE_TYPE(queued_update)
-PROFILESTORE_WIRE_TYPE(start_session_op)
-PROFILESTORE_WIRE_TYPE(save_op)
-PROFILESTORE_WIRE_TYPE(save_group_op)
-PROFILESTORE_WIRE_TYPE(message_op)
-PROFILESTORE_WIRE_TYPE(set_op)
-PROFILESTORE_WIRE_TYPE(remove_op)
-PROFILESTORE_WIRE_TYPE(applied_op)
-PROFILESTORE_WIRE_TYPE(read_request)
-PROFILESTORE_WIRE_TYPE(read_result)
-PROFILESTORE_WIRE_TYPE(list_request)
-PROFILESTORE_WIRE_TYPE(list_result)
-PROFILESTORE_WIRE_TYPE(lease_request)
-PROFILESTORE_WIRE_TYPE(lease_reply)
-
-#undef PROFILESTORE_WIRE_TYPE
+PROFILESTORE_WIRE_TYPES(PROFILESTORE_WIRE_DEFINE)
+#undef PROFILESTORE_WIRE_DEFINE
 
 } // namespace profilestore::wire

@@ -70,27 +70,31 @@ namespace wire {
 
 inline constexpr std::uint64_t wire_version = 1;
 
-#define PROFILESTORE_WIRE_TYPE(T)                                              \
+// Every type that crosses nodes, once: X(type) for each. The codec, the CAF
+// inspect() overloads (wire_types.hpp) and the registration with the actor
+// system (add_cluster_types) all expand this list.
+#define PROFILESTORE_WIRE_TYPES(X)                                             \
+  X(session_ref)                                                               \
+  X(queued_update)                                                             \
+  X(start_session_op)                                                          \
+  X(save_op)                                                                   \
+  X(save_group_op)                                                             \
+  X(message_op)                                                                \
+  X(set_op)                                                                    \
+  X(remove_op)                                                                 \
+  X(applied_op)                                                                \
+  X(read_request)                                                              \
+  X(read_result)                                                               \
+  X(list_request)                                                              \
+  X(list_result)                                                               \
+  X(lease_request)                                                             \
+  X(lease_reply)
+
+#define PROFILESTORE_WIRE_DECLARE(T)                                           \
   std::string encode(const T& x);                                              \
   caf::error decode(std::string_view bytes, T& x);
-
-PROFILESTORE_WIRE_TYPE(session_ref)
-PROFILESTORE_WIRE_TYPE(queued_update)
-PROFILESTORE_WIRE_TYPE(start_session_op)
-PROFILESTORE_WIRE_TYPE(save_op)
-PROFILESTORE_WIRE_TYPE(save_group_op)
-PROFILESTORE_WIRE_TYPE(message_op)
-PROFILESTORE_WIRE_TYPE(set_op)
-PROFILESTORE_WIRE_TYPE(remove_op)
-PROFILESTORE_WIRE_TYPE(applied_op)
-PROFILESTORE_WIRE_TYPE(read_request)
-PROFILESTORE_WIRE_TYPE(read_result)
-PROFILESTORE_WIRE_TYPE(list_request)
-PROFILESTORE_WIRE_TYPE(list_result)
-PROFILESTORE_WIRE_TYPE(lease_request)
-PROFILESTORE_WIRE_TYPE(lease_reply)
-
-#undef PROFILESTORE_WIRE_TYPE
+PROFILESTORE_WIRE_TYPES(PROFILESTORE_WIRE_DECLARE)
+#undef PROFILESTORE_WIRE_DECLARE
 
 } // namespace wire
 } // namespace profilestore

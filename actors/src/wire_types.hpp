@@ -40,23 +40,7 @@ typename Inspector::result_type inspect_as_blob(Inspector& f, T& x,
   typename Inspector::result_type inspect(Inspector& f, T& x) {                \
     return detail::inspect_as_blob(f, x, "profilestore::" #T);                 \
   }
-
-PROFILESTORE_WIRE_INSPECT(session_ref)
-PROFILESTORE_WIRE_INSPECT(queued_update)
-PROFILESTORE_WIRE_INSPECT(start_session_op)
-PROFILESTORE_WIRE_INSPECT(save_op)
-PROFILESTORE_WIRE_INSPECT(save_group_op)
-PROFILESTORE_WIRE_INSPECT(message_op)
-PROFILESTORE_WIRE_INSPECT(set_op)
-PROFILESTORE_WIRE_INSPECT(remove_op)
-PROFILESTORE_WIRE_INSPECT(applied_op)
-PROFILESTORE_WIRE_INSPECT(read_request)
-PROFILESTORE_WIRE_INSPECT(read_result)
-PROFILESTORE_WIRE_INSPECT(list_request)
-PROFILESTORE_WIRE_INSPECT(list_result)
-PROFILESTORE_WIRE_INSPECT(lease_request)
-PROFILESTORE_WIRE_INSPECT(lease_reply)
-
+PROFILESTORE_WIRE_TYPES(PROFILESTORE_WIRE_INSPECT)
 #undef PROFILESTORE_WIRE_INSPECT
 
 } // namespace profilestore

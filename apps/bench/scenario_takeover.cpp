@@ -14,7 +14,6 @@
 // tree's apps/node or the install's bin); --param node=PATH overrides.
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,7 +25,7 @@
 #include <caf/io/middleman.hpp>
 
 #include "bench.hpp"
-#include "child_process.hpp"
+#include "node_process.hpp"
 #include "game_agent.hpp"
 #include "profilestore/actors/cluster.hpp"
 #include "profilestore/actors/node.hpp"
@@ -36,7 +35,6 @@ namespace profilestore::bench {
 namespace {
 
 using namespace node_app;
-namespace fs = std::filesystem;
 
 [[noreturn]] void die(const std::string& what) {
   std::fprintf(stderr, "takeover: %s\n", what.c_str());
@@ -46,21 +44,18 @@ namespace fs = std::filesystem;
 std::string node_binary(const options& opts) {
   if (auto i = opts.params.find("node"); i != opts.params.end())
     return i->second;
-  std::error_code ec;
-  auto self = fs::read_symlink("/proc/self/exe", ec).parent_path();
-  for (auto candidate : {self / "profilestore-node",
-                         self / ".." / "node" / "profilestore-node"})
-    if (fs::exists(candidate, ec))
-      return candidate.string();
-  die("profilestore-node not found next to this binary; pass --param "
-      "node=PATH");
+  auto found = find_node_binary();
+  if (found.empty())
+    die("profilestore-node not found next to this binary; pass --param "
+        "node=PATH");
+  return found;
 }
 
 std::uint16_t ready_port(child_process& p) {
-  auto line = p.read_line(std::chrono::seconds(30));
-  if (!line)
-    die("a node did not get ready");
-  return static_cast<std::uint16_t>(std::stoi(line->substr(line->rfind(':') + 1)));
+  auto port = read_ready_port(p, "a node");
+  if (!port)
+    die(port.err().message());
+  return *port;
 }
 
 double one_trial(const std::string& bin, double heartbeat_s, double lease_s) {

@@ -1,37 +1,12 @@
 #include "cluster_runner.hpp"
 
-#include <filesystem>
-
 #include <signal.h>
 
 #include <caf/io/middleman.hpp>
 
 namespace profilestore::demo {
 
-namespace fs = std::filesystem;
 using node_app::child_process;
-
-namespace {
-
-result<std::uint16_t> ready_port(child_process& p, const std::string& what) {
-  auto line = p.read_line(std::chrono::seconds(30));
-  if (!line || line->rfind("ready ", 0) != 0)
-    return make_error(errc::unreachable, what + " did not start");
-  return static_cast<std::uint16_t>(
-    std::stoi(line->substr(line->rfind(':') + 1)));
-}
-
-} // namespace
-
-std::string find_node_binary(const std::string&) {
-  std::error_code ec;
-  auto self = fs::read_symlink("/proc/self/exe", ec).parent_path();
-  for (auto candidate : {self / "profilestore-node",
-                         self / ".." / "node" / "profilestore-node"})
-    if (fs::exists(candidate, ec))
-      return candidate.string();
-  return {};
-}
 
 cluster_runner::cluster_runner(caf::actor_system& sys, cluster_options options)
   : sys_(&sys), options_(std::move(options)) {
@@ -45,7 +20,7 @@ result<void> cluster_runner::start() {
   storage_ = std::make_unique<child_process>(std::vector<std::string>{
     options_.node_binary, "--role", "storage", "--name", "storage-1", "--db",
     options_.db});
-  auto port = ready_port(*storage_, "the storage node");
+  auto port = node_app::read_ready_port(*storage_, "the storage node");
   if (!port)
     return port.err();
   storage_address_ = "127.0.0.1:" + std::to_string(*port);
@@ -62,7 +37,7 @@ result<void> cluster_runner::start_game(std::size_t i) {
   args.insert(args.end(), options_.game_flags.begin(),
               options_.game_flags.end());
   g.process = std::make_unique<child_process>(args);
-  auto port = ready_port(*g.process, g.name);
+  auto port = node_app::read_ready_port(*g.process, g.name);
   if (!port) {
     g.process.reset();
     return port.err();

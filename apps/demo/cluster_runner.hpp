@@ -11,7 +11,7 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
-#include "child_process.hpp"
+#include "node_process.hpp"
 #include "profilestore/result.hpp"
 
 namespace profilestore::demo {
@@ -56,9 +56,5 @@ private:
   std::string storage_address_;
   std::vector<game> games_;
 };
-
-// profilestore-node next to this binary (the build tree's apps/node or the
-// install's bin).
-std::string find_node_binary(const std::string& self_name);
 
 } // namespace profilestore::demo

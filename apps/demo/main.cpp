@@ -102,7 +102,7 @@ int main(int argc, char** argv) {
   add_cluster_types(cfg);
   caf::actor_system sys{cfg};
   cluster_options co;
-  co.node_binary = find_node_binary(argv[0]);
+  co.node_binary = node_app::find_node_binary();
   if (co.node_binary.empty()) {
     std::cerr << "profilestore-demo: profilestore-node not found next to "
                  "this binary\n";

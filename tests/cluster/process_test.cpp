@@ -8,7 +8,7 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/io/middleman.hpp>
 
-#include "child_process.hpp" // apps/node
+#include "node_process.hpp" // apps/node
 #include "game_agent.hpp"
 #include "profilestore/actors/cluster.hpp"
 #include "profilestore/actors/node.hpp"
@@ -26,13 +26,10 @@ namespace {
 
 const std::string node_bin = PROFILESTORE_NODE_BIN;
 
-// "ready ROLE NAME HOST:PORT" -> the port.
 std::uint16_t ready_port(child_process& p) {
-  auto line = p.read_line(30s);
-  REQUIRE_MESSAGE(line.has_value(), "the node never said it was ready");
-  auto colon = line->rfind(':');
-  REQUIRE(colon != std::string::npos);
-  return static_cast<std::uint16_t>(std::stoi(line->substr(colon + 1)));
+  auto port = read_ready_port(p, "a node");
+  REQUIRE_MESSAGE(port.ok(), port.err().message());
+  return *port;
 }
 
 template <class T>
