@@ -82,19 +82,23 @@ caf::result<caf::unit_t> answer(result<void> r) {
   return caf::unit;
 }
 
+// A worker runs one job and quits. (`job` is passed as a spawn argument: CAF
+// 0.17 dereferences a null argument tuple when a function takes none.)
+template <class F>
+caf::behavior worker(caf::event_based_actor* w, F job) {
+  return {[w, job](run_atom) {
+    w->quit();
+    return answer(job());
+  }};
+}
+
 // Runs `job` on a detached worker of its own and answers the current request
 // with its result.
 template <class F>
 auto on_worker(caf::event_based_actor* self, F job) {
-  auto worker = self->spawn<caf::detached>(
-    [job](caf::event_based_actor* w) -> caf::behavior {
-      return {[w, job](run_atom) {
-        w->quit();
-        return answer(job());
-      }};
-    });
+  auto w = self->spawn<caf::detached>(worker<F>, job);
   auto rp = self->make_response_promise();
-  rp.delegate(worker, run_atom::value);
+  rp.delegate(w, run_atom::value);
   return rp;
 }
 
