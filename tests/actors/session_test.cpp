@@ -2,6 +2,7 @@
 // lock rules as nodes see them, the retry loop in virtual time, mock stores.
 #include <doctest/doctest.h>
 
+#include "internal_messages.hpp" // lease_lost_atom
 #include "runtime_harness.hpp"
 
 using namespace profilestore;
@@ -532,4 +533,22 @@ TEST_CASE("a mock message reaches the mock session only") {
   rt.run();
   CHECK(*seen_mock == 1);
   CHECK(*seen_live == 1);
+}
+
+TEST_CASE("a start of a key whose session on this node is ending waits for that end instead of failing") {
+  runtime rt;
+  auto players = rt.open_value("players");
+  auto p = rt.start(players, "user-1");
+  REQUIRE(p.ok());
+  // The node hears that its lease is lost (its sessions end without saving)
+  // and a start of the same key arrives before the session has ended.
+  caf::anon_send(rt.n->actor(), lease_lost_atom::value);
+  auto again = rt.start_later(*rt.n, players, "user-1");
+  rt.run();
+  REQUIRE(again->has_value());
+  REQUIRE_MESSAGE((*again)->ok(), describe(**again));
+  CHECK((*again)->value().session.id != p->session.id);
+  auto rec = rt.stored("players", "user-1");
+  REQUIRE(rec->meta.active_session);
+  CHECK(*rec->meta.active_session == (*again)->value().session);
 }
