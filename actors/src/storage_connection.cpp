@@ -20,6 +20,7 @@
 #include "internal_messages.hpp"
 #include "profilestore/actors/cluster.hpp"
 #include "profilestore/actors/errors.hpp"
+#include "profilestore/actors/node.hpp" // detail::ask_unit
 
 namespace profilestore {
 namespace {
@@ -311,21 +312,12 @@ store_actors connect_storage(caf::actor_system& sys,
 
 result<void> wait_connected(caf::actor_system& sys, const store_actors& remote,
                             duration timeout) {
-  caf::scoped_actor self{sys};
-  std::optional<result<void>> out;
-  self->request(remote.writer, timeout, join_atom::value)
-    .receive([&]() { out.emplace(); },
-             [&](caf::error& e) {
-               auto err = from_caf_error(e);
-               if (err.code() == errc::timeout || err.code() == errc::internal)
-                 err = make_error(errc::unreachable,
-                                  "storage was not reachable within the "
-                                  "timeout");
-               out.emplace(err);
-             });
-  if (!out)
-    return make_error(errc::internal, "no answer");
-  return std::move(*out);
+  auto r = detail::ask_unit(sys, remote.writer, timeout, join_atom::value);
+  if (!r && r.err().code() == errc::timeout)
+    return make_error(errc::unreachable,
+                      "storage was not reachable within the timeout: "
+                        + r.err().message());
+  return r;
 }
 
 } // namespace profilestore

@@ -211,9 +211,9 @@ caf::behavior store_writer(writer_actor* self, std::shared_ptr<storage> st,
       if (auto i = nodes.find(requester.node); i != nodes.end())
         self->send(i->second, handed_atom::value, store, key, requester);
     },
-    // A node's heartbeat: renews its lease in the node directory, in its own
-    // small transaction on this thread (so it never waits behind a commit
-    // of another thread).
+    // A node's heartbeat: renews its lease in the node directory, in a small
+    // transaction of its own on the writer's thread, between group commits
+    // (LMDB has one writer; this keeps lease writes from blocking on it).
     [self](lease_atom, const lease_request& req) -> caf::result<lease_reply> {
       auto& s = self->state;
       auto now = now_ms(s.options);

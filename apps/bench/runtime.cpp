@@ -197,14 +197,17 @@ started_sessions start_sessions(caf::actor_system& sys, const caf::actor& node,
   s->sent.resize(keys.size());
   if (keys.empty())
     return std::move(s->out);
-  sys.spawn([s](caf::event_based_actor* self) -> caf::behavior {
-    s->first = steady::now();
-    auto n = std::min(s->window, s->keys.size());
+  // The state goes in as a spawn argument: CAF 0.17 dereferences a null
+  // argument tuple when the function takes none besides `self`.
+  sys.spawn([](caf::event_based_actor* self, std::shared_ptr<start_shared> shared)
+              -> caf::behavior {
+    shared->first = steady::now();
+    auto n = std::min(shared->window, shared->keys.size());
     for (std::size_t k = 0; k < n; ++k)
-      send_start(self, s);
+      send_start(self, shared);
     // No behavior of its own: the actor ends after its last reply.
     return {};
-  });
+  }, s);
   wait_until([s] { return s->done.load(std::memory_order_acquire); },
              std::chrono::duration_cast<std::chrono::milliseconds>(limit)
                + std::chrono::seconds(5),
@@ -223,16 +226,17 @@ std::size_t end_sessions(caf::actor_system& sys,
   if (profiles.empty())
     return 0;
   auto timeout = std::chrono::duration_cast<duration>(limit);
-  sys.spawn([s, profiles, timeout](caf::event_based_actor* self) -> caf::behavior {
+  sys.spawn([profiles, timeout](caf::event_based_actor* self,
+                                std::shared_ptr<end_shared> shared) -> caf::behavior {
     for (const auto& p : profiles)
       self->request(p, timeout, end_atom::value)
-        .then([s] { s->answered++; },
-              [s](caf::error&) {
-                s->failed++;
-                s->answered++;
+        .then([shared] { shared->answered++; },
+              [shared](caf::error&) {
+                shared->failed++;
+                shared->answered++;
               });
     return {};
-  });
+  }, s);
   auto n = profiles.size();
   wait_until([s, n] { return s->answered.load() == n; },
              std::chrono::duration_cast<std::chrono::milliseconds>(limit)
