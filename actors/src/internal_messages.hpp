@@ -35,7 +35,6 @@ struct lent_profile {
 struct return_outcome {
   bool saved = false;          // the group save committed
   save_reply reply;            // when saved
-  std::string saved_data;      // the bytes written, when saved
   std::optional<key_info> written;
 };
 

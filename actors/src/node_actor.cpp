@@ -5,6 +5,7 @@
 #include <cmath>
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
 #include <utility>
 #include <vector>
@@ -13,6 +14,7 @@
 #include <caf/response_promise.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include "auto_save_schedule.hpp"
 #include "internal_messages.hpp"
 #include "profile_actor.hpp"
 #include "profilestore/actors/errors.hpp"
@@ -56,6 +58,7 @@ struct start_attempt {
 struct active_entry {
   caf::actor actor;
   session_ref session;
+  std::uint32_t auto_save_slot = 0; // in node_state::auto_saves
 };
 
 struct node_state {
@@ -70,6 +73,12 @@ struct node_state {
   std::map<std::string, start_attempt> starting;
   std::uint64_t next_id = 0;
   std::uint64_t spread_counter = 0;
+
+  // Every active profile's next auto-save; one CAF timer (the wake-up
+  // message numbered `auto_save_wake`) stands for the earliest.
+  auto_save_schedule auto_saves;
+  std::uint64_t auto_save_wake = 0;
+  std::optional<clock_point> auto_save_armed; // the wake-up pending, if any
 
   std::deque<clock_point> error_times;
   clock_point critical_last_met{};
@@ -195,6 +204,36 @@ void signal_error(node_actor* self, const error& e, const std::string& store,
 void signal_overwrite(node_actor* self, const std::string& store,
                       const std::string& key) {
   emit(*self->state.shared, &shared_node_state::on_overwrite, store, key);
+}
+
+// ---- auto-saves -------------------------------------------------------------------
+
+// Makes sure a wake-up is pending for the earliest scheduled auto-save. A
+// wake-up made obsolete by an earlier one keeps its old number and is
+// ignored when it arrives, so there is never more than one chain of them.
+void arm_auto_saves(node_actor* self) {
+  auto& s = self->state;
+  auto next = s.auto_saves.next_due();
+  if (!next || (s.auto_save_armed && *s.auto_save_armed <= *next))
+    return;
+  s.auto_save_armed = *next;
+  auto now = self->clock().now();
+  auto delay = *next > now ? std::chrono::duration_cast<duration>(*next - now)
+                           : duration{0};
+  self->delayed_send(self, delay, tick_atom::value, ++s.auto_save_wake);
+}
+
+// A wake-up: tell every due profile to save, then wait for the next one.
+void run_auto_saves(node_actor* self, std::uint64_t wake) {
+  auto& s = self->state;
+  if (wake != s.auto_save_wake)
+    return; // superseded by an earlier wake-up
+  s.auto_save_armed.reset();
+  s.auto_saves.take_due(self->clock().now(), consts(self).auto_save_period,
+                        [self](const caf::actor& profile) {
+                          self->send(profile, tick_atom::value);
+                        });
+  arm_auto_saves(self);
 }
 
 // ---- starting sessions ----------------------------------------------------------
@@ -336,9 +375,14 @@ void on_started(node_actor* self, const std::string& rk, start_attempt& a,
   args->node = caf::actor_cast<caf::actor>(self);
   args->writer = storage_for(self, *a.spec).writer;
   args->shared = s.shared;
-  args->spread_index = s.spread_counter++;
+  args->reads = storage_for(self, *a.spec).shared_storage;
+  auto first_save = self->clock().now()
+                    + first_auto_save_delay(s.spread_counter++,
+                                            consts(self).auto_save_period);
   auto actor = spawn_profile_actor(self->system(), std::move(args));
-  s.active[rk] = active_entry{actor, session};
+  auto slot = s.auto_saves.add(actor, first_save);
+  s.active[rk] = active_entry{actor, session, slot};
+  arm_auto_saves(self);
   if (reply.overwritten)
     signal_overwrite(self, a.spec->name, a.key);
   a.rp.deliver(profile_handle{actor, a.spec, a.key, session});
@@ -619,13 +663,16 @@ caf::behavior node_behavior(node_actor* self, node_actor_args args) {
       auto& s = self->state;
       auto rk = registry_key(mock, store, key);
       auto i = s.active.find(rk);
-      if (i != s.active.end() && i->second.session.id == session_id)
+      if (i != s.active.end() && i->second.session.id == session_id) {
+        s.auto_saves.remove(i->second.auto_save_slot);
         s.active.erase(i);
+      }
       check_shutdown_done(self);
     },
     [self](report_atom, const std::string& store, const std::string& key,
            const error& e) { signal_error(self, e, store, key); },
     [self](critical_atom) { check_critical_end(self); },
+    [self](tick_atom, std::uint64_t wake) { run_auto_saves(self, wake); },
     [self](notify_atom, const std::string& store, const std::string& key,
            const queued_update& update) {
       auto& s = self->state;

@@ -100,7 +100,6 @@ public:
   std::optional<session_ref> handoff_to;
   std::vector<caf::response_promise> waiting_end;
 
-  std::uint64_t timer_generation = 0;
   std::uint64_t retry_generation = 0;
   unsigned failures = 0;
 
@@ -115,7 +114,7 @@ public:
     key_ = std::move(a.key);
     session_ = a.session;
     data_ = std::move(a.data);
-    last_saved_bytes_ = std::make_shared<const std::string>(a.rec.data);
+    storage_ = std::move(a.reads);
     meta_ = a.rec.meta;
     info_ = a.info;
     user_ids_ = a.rec.user_ids;
@@ -254,19 +253,18 @@ public:
     in_flight_processed = req.processed_update_ids;
     waiting_current = std::move(waiting_next);
     waiting_next.clear();
-    auto bytes = std::make_shared<const std::string>(req.data);
     bool final = ending;
     save_op op{spec_->name, key_, std::move(req)};
     self->request(writer, consts().store_request_timeout, std::move(op))
       .then(
-        [this, bytes, final](applied_op& applied) {
+        [this, final](applied_op& applied) {
           if (lent) {
-            deferred.emplace_back([this, bytes, final, applied]() mutable {
-              on_saved(bytes, final, applied);
+            deferred.emplace_back([this, final, applied]() mutable {
+              on_saved(final, applied);
             });
             return;
           }
-          on_saved(bytes, final, applied);
+          on_saved(final, applied);
         },
         [this, final](caf::error& err) {
           auto e = from_caf_error(err);
@@ -279,11 +277,9 @@ public:
   }
 
   // Bookkeeping of a committed save (own or a transaction's).
-  void record_saved(std::shared_ptr<const std::string> bytes,
-                    const save_reply& reply,
+  void record_saved(const save_reply& reply,
                     const std::optional<key_info>& written,
                     const std::vector<std::uint64_t>& sent_processed) {
-    last_saved_bytes_ = std::move(bytes);
     meta_.session_load_count = reply.session_load_count;
     if (written)
       info_ = *written;
@@ -293,11 +289,10 @@ public:
     merge_updates(reply.updates);
   }
 
-  void on_saved(const std::shared_ptr<const std::string>& bytes, bool final,
-                applied_op& applied) {
+  void on_saved(bool final, applied_op& applied) {
     saving = false;
     const auto& reply = std::get<save_reply>(applied.reply);
-    record_saved(bytes, reply, applied.written, in_flight_processed);
+    record_saved(reply, applied.written, in_flight_processed);
     in_flight_processed.clear();
     for (auto& hook : hooks.on_after_save)
       guarded("on_after_save", [&] { hook(*this); });
@@ -412,16 +407,16 @@ public:
     waiting_current.clear();
     finish(false);
   }
-
-  // ---- auto-save ---------------------------------------------------------------
-
-  void schedule_auto_save(duration delay) {
-    self->delayed_send(self, delay, tick_atom::value, ++timer_generation);
-  }
 };
 
 value profile_context::last_saved_data() const {
-  auto v = decode_msgpack(*last_saved_bytes_);
+  if (!storage_)
+    return value{};
+  auto found = storage_->get(spec_->name, key_, std::nullopt,
+                             spec_->template_bytes.get());
+  if (!found || !*found)
+    return value{};
+  auto v = decode_msgpack((*found)->rec.data);
   return v ? std::move(*v) : value{};
 }
 
@@ -492,9 +487,7 @@ void return_from_transaction(profile_actor* self, return_outcome& outcome,
   for (auto& f : deferred)
     f();
   if (outcome.saved) {
-    st.record_saved(std::make_shared<const std::string>(
-                      std::move(outcome.saved_data)),
-                    outcome.reply, outcome.written, sent);
+    st.record_saved(outcome.reply, outcome.written, sent);
     for (auto& hook : st.hooks.on_after_save)
       st.guarded("on_after_save", [&] { hook(st); });
   }
@@ -509,20 +502,16 @@ caf::behavior profile_behavior(profile_actor* self,
     auto& init = self->state;
     init.self = self;
     init.init(*args);
-    auto delay = first_auto_save_delay(args->spread_index,
-                                       init.consts().auto_save_period);
     args.reset();
-    init.schedule_auto_save(delay);
   }
   // Messages that were queued when the session started.
   self->send(self, notify_atom::value);
   return {
-    [self](tick_atom, std::uint64_t generation) {
+    // The node's auto-save schedule: this profile's turn.
+    [self](tick_atom) {
       auto& st = self->state;
-      if (generation != st.timer_generation || st.ending)
-        return;
-      st.start_save();
-      st.schedule_auto_save(st.consts().auto_save_period);
+      if (!st.ending)
+        st.start_save();
     },
     [self](retry_atom, std::uint64_t generation) {
       auto& st = self->state;

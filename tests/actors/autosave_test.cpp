@@ -410,3 +410,118 @@ TEST_CASE("a shutdown whose final saves cannot be stored reports timeout and the
   CHECK(stored_coins(*rec) == 4);
   CHECK_FALSE(rec->meta.active_session.has_value());
 }
+
+// Delayed messages pending in the virtual clock (auto-save wake-ups, retry
+// and deadline timers; not request timeouts).
+std::size_t delayed_messages(runtime& rt) {
+  using clock = caf::detail::simple_actor_clock;
+  std::size_t n = 0;
+  for (const auto& entry : rt.sched.clock().schedule())
+    if (entry.second->subtype == clock::actor_msg_type)
+      ++n;
+  return n;
+}
+
+TEST_CASE("the node keeps one timer for all its profiles' auto-saves, not one per profile") {
+  runtime rt;
+  REQUIRE_OK(rt.n->set_constant("AUTO_SAVE_PERIOD", 100));
+  auto players = rt.open_value("players");
+  std::vector<profile_handle> profiles;
+  for (int i = 0; i < 40; ++i) {
+    auto p = rt.start(players, "user-" + std::to_string(i));
+    REQUIRE(p.ok());
+    profiles.push_back(*p);
+  }
+  rt.run();
+  // One wake-up, plus a few made obsolete when a new profile came due
+  // earlier than every other (they fire and do nothing).
+  CHECK(delayed_messages(rt) < 10);
+  auto commits = rt.commits();
+  rt.advance(100s);
+  CHECK(rt.commits() == commits + 40); // still one auto-save each
+  CHECK(delayed_messages(rt) == 1);
+  for (const auto& p : profiles)
+    REQUIRE_OK(rt.end(p));
+  // Nothing left to wake up for once no session is active.
+  rt.advance(1000s);
+  CHECK(delayed_messages(rt) == 0);
+}
+
+TEST_CASE("ended sessions leave the auto-save schedule and a new session of the key saves on its own time") {
+  runtime rt;
+  REQUIRE_OK(rt.n->set_constant("AUTO_SAVE_PERIOD", 50));
+  auto players = rt.open_value("players");
+  auto first = std::make_shared<hook_log>();
+  auto p = rt.start(players, "user-1", rt.recorded(first));
+  REQUIRE(p.ok());
+  auto other = std::make_shared<hook_log>();
+  auto q = rt.start(players, "user-2", rt.recorded(other));
+  REQUIRE(q.ok());
+  REQUIRE_OK(rt.end(*p));
+  auto saves_at_end = first->after_saves.size();
+  // The same key again: a new session and a new place in the schedule.
+  auto again = std::make_shared<hook_log>();
+  auto p2 = rt.start(players, "user-1", rt.recorded(again));
+  REQUIRE(p2.ok());
+  rt.advance(500s);
+  CHECK(first->after_saves.size() == saves_at_end); // the ended session is gone
+  REQUIRE(again->after_saves.size() >= 9);
+  REQUIRE(other->after_saves.size() >= 9);
+  for (const auto* log : {again.get(), other.get()})
+    for (std::size_t i = 1; i < log->after_saves.size(); ++i)
+      CHECK(log->after_saves[i] - log->after_saves[i - 1] == 50s);
+  REQUIRE_OK(rt.end(*p2));
+  REQUIRE_OK(rt.end(*q));
+}
+
+TEST_CASE("a changed AUTO_SAVE_PERIOD applies from each profile's next auto-save") {
+  runtime rt;
+  REQUIRE_OK(rt.n->set_constant("AUTO_SAVE_PERIOD", 100));
+  auto players = rt.open_value("players");
+  auto log = std::make_shared<hook_log>();
+  auto p = rt.start(players, "user-1", rt.recorded(log));
+  REQUIRE(p.ok());
+  rt.advance(100s);
+  REQUIRE(log->after_saves.size() == 1);
+  REQUIRE_OK(rt.n->set_constant("AUTO_SAVE_PERIOD", 10));
+  rt.advance(100s); // the save already scheduled comes 100 s after the first
+  REQUIRE(log->after_saves.size() >= 2);
+  CHECK(log->after_saves[1] - log->after_saves[0] == 100s);
+  rt.advance(30s);
+  REQUIRE(log->after_saves.size() >= 4);
+  CHECK(log->after_saves.back() - log->after_saves[log->after_saves.size() - 2] == 10s);
+  REQUIRE_OK(rt.end(*p));
+}
+
+TEST_CASE("LastSavedData stays the last durable data through failed commits and a refused save") {
+  runtime rt(runtime_options{"node-a", 1, data_limit(200)});
+  auto players = rt.open_value("players");
+  auto p = rt.start(players, "user-1");
+  REQUIRE(p.ok());
+  REQUIRE_OK(rt.update(*p, add_coins(3)));
+  REQUIRE_OK(rt.save(*p));
+  // A commit that fails writes nothing: LastSavedData is still 3.
+  REQUIRE_OK(rt.update(*p, add_coins(4)));
+  rt.backend->fail_commits(1);
+  auto failed = rt.save(*p);
+  CHECK_FALSE(failed.ok());
+  rt.run();
+  CHECK(coins_in(rt.snapshot(*p)->last_saved_data) == 3);
+  CHECK(coins_in(rt.snapshot(*p)->data) == 7);
+  // A save refused for its size writes nothing either.
+  REQUIRE_OK(rt.update(*p, [](profile_context& c) {
+    (*c.data_value())["big"] = std::string(400, 'x');
+  }));
+  CHECK_FALSE(rt.save(*p).ok());
+  auto snap = rt.snapshot(*p);
+  REQUIRE(snap.ok());
+  CHECK(coins_in(snap->last_saved_data) == 3);
+  CHECK(snap->last_saved_data.get("big") == nullptr);
+  // Once a save goes through, it follows.
+  REQUIRE_OK(rt.update(*p, [](profile_context& c) {
+    c.data_value()->erase("big");
+  }));
+  REQUIRE_OK(rt.save(*p));
+  CHECK(coins_in(rt.snapshot(*p)->last_saved_data) == 7);
+  REQUIRE_OK(rt.end(*p));
+}
