@@ -25,6 +25,7 @@ using lend_atom = caf::atom_constant<caf::atom("ps_lend")>;
 using return_atom = caf::atom_constant<caf::atom("ps_return")>;
 using critical_atom = caf::atom_constant<caf::atom("ps_critic")>;
 using deadline_atom = caf::atom_constant<caf::atom("ps_deadln")>;
+using sweep_atom = caf::atom_constant<caf::atom("ps_sweep")>;
 
 // A profile lent to a transaction: its context, valid until it is returned.
 struct lent_profile {

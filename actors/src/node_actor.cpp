@@ -51,6 +51,8 @@ struct start_attempt {
   bool first = true;
   bool steal_now = false;
   bool in_flight = false; // an attempt awaits the writer's answer
+  std::uint64_t attempt = 0; // node-wide number of the attempt last sent
+  clock_point sent{};        // when it was sent
   unsigned conflicts = 0;
   unsigned failures = 0;
 };
@@ -88,6 +90,17 @@ struct node_state {
   // writer: a shutdown is done only when none is left, so that no lock taken
   // for a start nobody waits for outlives the node.
   std::size_t writes_in_flight = 0;
+
+  // Start attempts wait at most STORE_REQUEST_TIMEOUT for the writer, but
+  // without a CAF request timeout each (CAF 0.17 keeps each in its clock
+  // until it expires, answered or not: 100,000 starts left 100,000 clock
+  // entries behind). One sweep message, pending while attempts are in
+  // flight, times out the ones older than that.
+  std::uint64_t next_attempt = 0;
+  bool start_sweep_pending = false;
+  // Attempts the sweep timed out (and counted off writes_in_flight) whose
+  // answer has not come yet.
+  std::set<std::uint64_t> timed_out_attempts;
 
   // The node's end (a crash, or destruction without shutdown) ends its
   // profiles too, without a final save, as a process exit would. (Not links:
@@ -240,6 +253,8 @@ void run_auto_saves(node_actor* self, std::uint64_t wake) {
 
 void try_start(node_actor* self, const std::string& rk, std::uint64_t id);
 void check_shutdown_done(node_actor* self);
+bool settle_attempt(node_actor* self, std::uint64_t attempt);
+void arm_start_sweep(node_actor* self, duration after);
 
 void fail_start(node_actor* self, const std::string& rk, const error& e) {
   auto& s = self->state;
@@ -390,11 +405,18 @@ void on_started(node_actor* self, const std::string& rk, start_attempt& a,
 }
 
 void on_start_reply(node_actor* self, const std::string& rk, std::uint64_t id,
-                    const store_spec_ptr& spec, const std::string& key,
-                    applied_op& applied) {
+                    std::uint64_t attempt, const store_spec_ptr& spec,
+                    const std::string& key, applied_op& applied) {
   auto& s = self->state;
   auto& reply = std::get<start_session_reply>(applied.reply);
   auto i = s.starting.find(rk);
+  if (i != s.starting.end() && i->second.id == id
+      && (i->second.attempt != attempt || !i->second.in_flight)) {
+    // A late answer to an attempt that timed out while its start goes on:
+    // the start's next attempt (same session id) takes a lock this one took
+    // (rule S2), so nothing is released here.
+    return;
+  }
   if (i == s.starting.end() || i->second.id != id) {
     // This start was superseded, cancelled or refused by a shutdown while
     // its attempt was in flight: give back a lock it took, and withdraw a
@@ -459,10 +481,11 @@ void on_start_reply(node_actor* self, const std::string& rk, std::uint64_t id,
 }
 
 void on_start_error(node_actor* self, const std::string& rk, std::uint64_t id,
-                    const error& e) {
+                    std::uint64_t attempt, const error& e) {
   auto& s = self->state;
   auto i = s.starting.find(rk);
-  if (i == s.starting.end() || i->second.id != id)
+  if (i == s.starting.end() || i->second.id != id
+      || i->second.attempt != attempt)
     return;
   auto& a = i->second;
   a.in_flight = false;
@@ -528,19 +551,76 @@ void try_start(node_actor* self, const std::string& rk, std::uint64_t id) {
   op.template_data = a.spec->template_bytes;
   s.writes_in_flight++;
   a.in_flight = true;
-  self->request(storage_for(self, *a.spec).writer, c.store_request_timeout,
-                std::move(op))
+  a.attempt = ++s.next_attempt;
+  a.sent = self->clock().now();
+  if (!s.start_sweep_pending)
+    arm_start_sweep(self, c.store_request_timeout);
+  self->request(storage_for(self, *a.spec).writer, caf::infinite, std::move(op))
     .then(
-      [self, rk, id, spec = a.spec, key = a.key](applied_op& applied) {
-        self->state.writes_in_flight--;
-        on_start_reply(self, rk, id, spec, key, applied);
+      [self, rk, id, attempt = a.attempt, spec = a.spec,
+       key = a.key](applied_op& applied) {
+        settle_attempt(self, attempt);
+        on_start_reply(self, rk, id, attempt, spec, key, applied);
         check_shutdown_done(self);
       },
-      [self, rk, id](caf::error& err) {
-        self->state.writes_in_flight--;
-        on_start_error(self, rk, id, from_caf_error(err));
+      [self, rk, id, attempt = a.attempt](caf::error& err) {
+        if (!settle_attempt(self, attempt))
+          return; // timed out before: already answered as a timeout
+        on_start_error(self, rk, id, attempt, from_caf_error(err));
         check_shutdown_done(self);
       });
+}
+
+// An answer from the writer came for `attempt`: false when the sweep had
+// already timed it out (and counted it off).
+bool settle_attempt(node_actor* self, std::uint64_t attempt) {
+  auto& s = self->state;
+  if (s.timed_out_attempts.erase(attempt) > 0)
+    return false;
+  s.writes_in_flight--;
+  return true;
+}
+
+void arm_start_sweep(node_actor* self, duration after) {
+  self->state.start_sweep_pending = true;
+  self->delayed_send(self, after, sweep_atom::value);
+}
+
+// The sweep: every attempt in flight longer than STORE_REQUEST_TIMEOUT fails
+// with errc::timeout (and retries like any storage failure).
+void sweep_starts(node_actor* self) {
+  auto& s = self->state;
+  s.start_sweep_pending = false;
+  auto timeout = consts(self).store_request_timeout;
+  auto now = self->clock().now();
+  std::vector<std::pair<std::string, std::uint64_t>> expired;
+  std::optional<duration> next;
+  for (auto& [rk, a] : s.starting) {
+    if (!a.in_flight)
+      continue;
+    auto waited = std::chrono::duration_cast<duration>(now - a.sent);
+    if (waited >= timeout) {
+      expired.emplace_back(rk, a.id);
+    } else if (!next || timeout - waited < *next) {
+      next = timeout - waited;
+    }
+  }
+  for (auto& [rk, id] : expired) {
+    auto i = s.starting.find(rk);
+    if (i == s.starting.end() || i->second.id != id)
+      continue;
+    auto attempt = i->second.attempt;
+    s.timed_out_attempts.insert(attempt);
+    s.writes_in_flight--;
+    on_start_error(self, rk, id, attempt,
+                   make_error(errc::timeout,
+                              "the store writer did not answer a start of "
+                                + i->second.key
+                                + " within STORE_REQUEST_TIMEOUT"));
+  }
+  if (next && !s.start_sweep_pending)
+    arm_start_sweep(self, *next);
+  check_shutdown_done(self);
 }
 
 caf::result<profile_handle> start(node_actor* self, store_spec_ptr spec,
@@ -673,6 +753,7 @@ caf::behavior node_behavior(node_actor* self, node_actor_args args) {
            const error& e) { signal_error(self, e, store, key); },
     [self](critical_atom) { check_critical_end(self); },
     [self](tick_atom, std::uint64_t wake) { run_auto_saves(self, wake); },
+    [self](sweep_atom) { sweep_starts(self); },
     [self](notify_atom, const std::string& store, const std::string& key,
            const queued_update& update) {
       auto& s = self->state;

@@ -101,6 +101,19 @@ public:
   std::vector<caf::response_promise> waiting_end;
 
   std::uint64_t retry_generation = 0;
+
+  // The save in flight waits at most STORE_REQUEST_TIMEOUT, but without a
+  // CAF request timeout per save: CAF 0.17 keeps every request timeout in
+  // its clock until it expires, answered or not, which costs a clock entry
+  // per save for the whole timeout. Instead one deadline message per
+  // profile is pending while saves go on: armed when a save starts and none
+  // is pending; when it fires early (the save it was armed for is done) it
+  // is re-armed for the save in flight. A reply carries the number of its
+  // save and is ignored once that save timed out.
+  std::uint64_t save_seq = 0; // the number of the save in flight
+  bool in_flight_final = false;
+  caf::actor_clock::time_point save_sent{};
+  bool deadline_pending = false;
   unsigned failures = 0;
 
   bool lent = false;
@@ -254,26 +267,64 @@ public:
     waiting_current = std::move(waiting_next);
     waiting_next.clear();
     bool final = ending;
+    in_flight_final = final;
+    auto seq = ++save_seq;
+    save_sent = self->clock().now();
+    if (!deadline_pending)
+      arm_deadline(consts().store_request_timeout);
     save_op op{spec_->name, key_, std::move(req)};
-    self->request(writer, consts().store_request_timeout, std::move(op))
+    self->request(writer, caf::infinite, std::move(op))
       .then(
-        [this, final](applied_op& applied) {
+        [this, final, seq](applied_op& applied) {
+          if (seq != save_seq)
+            return; // timed out already
           if (lent) {
-            deferred.emplace_back([this, final, applied]() mutable {
-              on_saved(final, applied);
+            deferred.emplace_back([this, final, applied, seq]() mutable {
+              if (seq == save_seq)
+                on_saved(final, applied);
             });
             return;
           }
           on_saved(final, applied);
         },
-        [this, final](caf::error& err) {
+        [this, final, seq](caf::error& err) {
+          if (seq != save_seq)
+            return;
           auto e = from_caf_error(err);
           if (lent) {
-            deferred.emplace_back([this, e, final] { on_save_failed(e, final); });
+            deferred.emplace_back([this, e, final, seq] {
+              if (seq == save_seq)
+                on_save_failed(e, final);
+            });
             return;
           }
           on_save_failed(e, final);
         });
+  }
+
+  void arm_deadline(duration after) {
+    deadline_pending = true;
+    self->delayed_send(self, after, deadline_atom::value);
+  }
+
+  // The deadline message: time out the save in flight if it is older than
+  // STORE_REQUEST_TIMEOUT, else wait for it.
+  void check_deadline() {
+    deadline_pending = false;
+    if (!saving)
+      return;
+    auto timeout = consts().store_request_timeout;
+    auto waited = std::chrono::duration_cast<duration>(self->clock().now()
+                                                       - save_sent);
+    if (waited < timeout) {
+      arm_deadline(timeout - waited);
+      return;
+    }
+    ++save_seq; // its reply, should it come, is ignored
+    on_save_failed(make_error(errc::timeout,
+                              "the store writer did not answer a save of "
+                                + key_ + " within STORE_REQUEST_TIMEOUT"),
+                   in_flight_final);
   }
 
   // Bookkeeping of a committed save (own or a transaction's).
@@ -519,6 +570,7 @@ caf::behavior profile_behavior(profile_actor* self,
         st.start_save();
     },
     [self](notify_atom) { self->state.deliver_messages(); },
+    [self](deadline_atom) { self->state.check_deadline(); },
     [self](notify_atom, const queued_update& update) {
       auto& st = self->state;
       st.merge_updates({update});

@@ -411,16 +411,17 @@ TEST_CASE("a shutdown whose final saves cannot be stored reports timeout and the
   CHECK_FALSE(rec->meta.active_session.has_value());
 }
 
-// Delayed messages pending in the virtual clock (auto-save wake-ups, retry
-// and deadline timers; not request timeouts).
-std::size_t delayed_messages(runtime& rt) {
-  using clock = caf::detail::simple_actor_clock;
+// Pending timers of the virtual clock: delayed messages (auto-save
+// wake-ups, deadlines, retries), or CAF request timeouts.
+std::size_t pending(runtime& rt, caf::detail::simple_actor_clock::event_type type) {
   std::size_t n = 0;
   for (const auto& entry : rt.sched.clock().schedule())
-    if (entry.second->subtype == clock::actor_msg_type)
+    if (entry.second->subtype == type)
       ++n;
   return n;
 }
+constexpr auto delayed_message = caf::detail::simple_actor_clock::actor_msg_type;
+constexpr auto request_timeout = caf::detail::simple_actor_clock::request_timeout_type;
 
 TEST_CASE("the node keeps one timer for all its profiles' auto-saves, not one per profile") {
   runtime rt;
@@ -433,18 +434,25 @@ TEST_CASE("the node keeps one timer for all its profiles' auto-saves, not one pe
     profiles.push_back(*p);
   }
   rt.run();
-  // One wake-up, plus a few made obsolete when a new profile came due
-  // earlier than every other (they fire and do nothing).
-  CHECK(delayed_messages(rt) < 10);
+  // One auto-save wake-up (plus a few made obsolete when a new profile came
+  // due earlier than every other; they fire and do nothing) and the node's
+  // sweep over start attempts; no request timeouts left behind by the starts
+  // (one is the node's hello to the writer).
+  CHECK(pending(rt, delayed_message) < 12);
+  CHECK(pending(rt, request_timeout) <= 1);
   auto commits = rt.commits();
   rt.advance(100s);
   CHECK(rt.commits() == commits + 40); // still one auto-save each
-  CHECK(delayed_messages(rt) == 1);
+  // The wake-up, and at most one save deadline per profile; still no
+  // request timeout per save.
+  CHECK(pending(rt, delayed_message) <= 41);
+  CHECK(pending(rt, request_timeout) == 0);
   for (const auto& p : profiles)
     REQUIRE_OK(rt.end(p));
   // Nothing left to wake up for once no session is active.
   rt.advance(1000s);
-  CHECK(delayed_messages(rt) == 0);
+  CHECK(pending(rt, delayed_message) == 0);
+  CHECK(pending(rt, request_timeout) == 0);
 }
 
 TEST_CASE("ended sessions leave the auto-save schedule and a new session of the key saves on its own time") {
@@ -524,4 +532,65 @@ TEST_CASE("LastSavedData stays the last durable data through failed commits and 
   REQUIRE_OK(rt.save(*p));
   CHECK(coins_in(rt.snapshot(*p)->last_saved_data) == 7);
   REQUIRE_OK(rt.end(*p));
+}
+
+// Moves virtual time by `d` and runs every actor but the store writer, whose
+// mailbox keeps what it got: a writer that does not answer.
+void advance_without_writer(runtime& rt, duration d) {
+  rt.run_except(rt.storage.writer);
+  rt.sched.clock().advance_time(d);
+  rt.run_except(rt.storage.writer);
+}
+
+TEST_CASE("a save the writer does not answer within STORE_REQUEST_TIMEOUT fails with timeout and is retried") {
+  runtime rt;
+  REQUIRE_OK(rt.n->set_constant("STORE_REQUEST_TIMEOUT", 5));
+  auto errors = rt.watch_errors();
+  auto players = rt.open_value("players");
+  auto p = rt.start(players, "user-1");
+  REQUIRE(p.ok());
+  REQUIRE_OK(rt.update(*p, add_coins(6)));
+  auto saved = rt.ask_unit_later(p->actor, save_atom::value);
+  advance_without_writer(rt, 4s);
+  CHECK_FALSE(saved->has_value()); // not yet: 4 s of 5
+  advance_without_writer(rt, 2s);
+  REQUIRE(saved->has_value());
+  REQUIRE_FALSE(saved->value().ok());
+  CHECK(saved->value().err().code() == errc::timeout);
+  REQUIRE_FALSE(errors->empty());
+  CHECK(errors->back().code == errc::timeout);
+  // The writer wakes up: the late answer is ignored, the retry (1 s later)
+  // stores the data, and the session goes on.
+  rt.advance(2s);
+  CHECK(stored_coins(*rt.stored("players", "user-1")) == 6);
+  REQUIRE_OK(rt.update(*p, add_coins(1)));
+  REQUIRE_OK(rt.save(*p));
+  CHECK(stored_coins(*rt.stored("players", "user-1")) == 7);
+  REQUIRE_OK(rt.end(*p));
+}
+
+TEST_CASE("a start the writer does not answer within STORE_REQUEST_TIMEOUT is retried and takes the lock once") {
+  runtime rt;
+  REQUIRE_OK(rt.n->set_constant("STORE_REQUEST_TIMEOUT", 5));
+  auto errors = rt.watch_errors();
+  auto players = rt.open_value("players");
+  auto started = rt.start_later(*rt.n, players, "user-1");
+  advance_without_writer(rt, 6s);
+  CHECK_FALSE(started->has_value()); // timed out, retrying
+  REQUIRE_FALSE(errors->empty());
+  CHECK(errors->back().code == errc::timeout);
+  // The first attempt's late answer (it took the lock) changes nothing; the
+  // retry takes the same lock again (same node process, rule S2).
+  rt.advance(2s);
+  REQUIRE(started->has_value());
+  REQUIRE(started->value().ok());
+  auto p = started->value().value();
+  auto rec = rt.stored("players", "user-1");
+  REQUIRE(rec);
+  CHECK(rec->meta.active_session == p.session);
+  REQUIRE_OK(rt.update(p, add_coins(2)));
+  REQUIRE_OK(rt.end(p));
+  CHECK(stored_coins(*rt.stored("players", "user-1")) == 2);
+  // Nothing left in flight: a shutdown completes at once.
+  REQUIRE_OK(rt.shutdown());
 }
