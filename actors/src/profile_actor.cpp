@@ -82,23 +82,11 @@ public:
   caf::actor node;
   caf::actor writer;
   std::shared_ptr<shared_node_state> shared;
-  profile_hooks hooks;
-
-  // Messages: offered but not processed, processed but not yet saved, and
-  // processed ids carried by the save in flight.
-  std::map<std::uint64_t, pending_message> inbox;
-  std::set<std::uint64_t> processed;
-  std::vector<std::uint64_t> in_flight_processed;
 
   bool saving = false;
   bool save_again = false;
-  std::vector<caf::response_promise> waiting_current; // the save in flight
-  std::vector<caf::response_promise> waiting_next;    // the next save
-
   bool ending = false;
   last_save_reason end_reason = last_save_reason::manual;
-  std::optional<session_ref> handoff_to;
-  std::vector<caf::response_promise> waiting_end;
 
   std::uint64_t retry_generation = 0;
 
@@ -117,8 +105,41 @@ public:
   unsigned failures = 0;
 
   bool lent = false;
-  std::vector<std::function<void()>> deferred;
   bool told_node_ended = false;
+
+  // What only a busy profile needs, allocated on first use: an idle
+  // profile (most of them, most of the time) keeps two null pointers
+  // instead of about 400 bytes of empty containers.
+  struct bookkeeping {
+    // Messages: offered but not processed, processed but not yet saved,
+    // and processed ids carried by the save in flight.
+    std::map<std::uint64_t, pending_message> inbox;
+    std::set<std::uint64_t> processed;
+    std::vector<std::uint64_t> in_flight_processed;
+    std::vector<caf::response_promise> waiting_current; // the save in flight
+    std::vector<caf::response_promise> waiting_next;    // the next save
+    std::vector<caf::response_promise> waiting_end;
+    std::optional<session_ref> handoff_to;
+    // Save replies that arrived while lent to a transaction.
+    std::vector<std::function<void()>> deferred;
+  };
+  std::unique_ptr<bookkeeping> book_;
+  std::unique_ptr<profile_hooks> hooks_;
+
+  bookkeeping& bk() {
+    if (!book_)
+      book_ = std::make_unique<bookkeeping>();
+    return *book_;
+  }
+  const profile_hooks& hooks() const {
+    static const profile_hooks none;
+    return hooks_ ? *hooks_ : none;
+  }
+  profile_hooks& mutable_hooks() {
+    if (!hooks_)
+      hooks_ = std::make_unique<profile_hooks>();
+    return *hooks_;
+  }
 
   static inline const char* name = "profilestore.profile";
 
@@ -133,7 +154,11 @@ public:
     user_ids_ = a.rec.user_ids;
     key_metadata_ = decode_or_empty_map(a.rec.key_metadata);
     meta_tags_ = decode_or_empty_map(a.rec.meta.meta_tags);
-    hooks = std::move(a.hooks);
+    auto& h = a.hooks;
+    if (!h.on_save.empty() || !h.on_last_save.empty()
+        || !h.on_session_end.empty() || !h.on_after_save.empty()
+        || !h.message_handlers.empty())
+      hooks_ = std::make_unique<profile_hooks>(std::move(h));
     node = std::move(a.node);
     writer = std::move(a.writer);
     shared = std::move(a.shared);
@@ -171,10 +196,10 @@ public:
 
   void merge_updates(const std::vector<queued_update>& updates) {
     for (const auto& u : updates) {
-      if (u.locked || inbox.count(u.id) > 0 || processed.count(u.id) > 0
-          || std::find(in_flight_processed.begin(), in_flight_processed.end(),
+      if (u.locked || bk().inbox.count(u.id) > 0 || bk().processed.count(u.id) > 0
+          || std::find(bk().in_flight_processed.begin(), bk().in_flight_processed.end(),
                        u.id)
-               != in_flight_processed.end())
+               != bk().in_flight_processed.end())
         continue;
       auto decoded = decode_msgpack(u.data);
       if (!decoded) {
@@ -186,7 +211,7 @@ public:
       pending_message p;
       p.msg.id = u.id;
       p.msg.data = std::move(*decoded);
-      inbox.emplace(u.id, std::move(p));
+      bk().inbox.emplace(u.id, std::move(p));
     }
   }
 
@@ -194,18 +219,22 @@ public:
   void deliver_messages() {
     if (!active_ || lent)
       return;
+    if (!book_ || book_->inbox.empty()) {
+      after_callbacks();
+      return;
+    }
     bool any_processed = false;
-    for (auto i = inbox.begin(); i != inbox.end();) {
+    for (auto i = bk().inbox.begin(); i != bk().inbox.end();) {
       bool done = false;
       auto& p = i->second;
-      while (!done && p.offered_to < hooks.message_handlers.size()) {
-        auto& handler = hooks.message_handlers[p.offered_to++];
+      while (!done && p.offered_to < hooks().message_handlers.size()) {
+        auto& handler = hooks().message_handlers[p.offered_to++];
         std::function<void()> mark = [&done] { done = true; };
         guarded("a message handler", [&] { handler(*this, p.msg, mark); });
       }
       if (done) {
-        processed.insert(i->first);
-        i = inbox.erase(i);
+        bk().processed.insert(i->first);
+        i = bk().inbox.erase(i);
         any_processed = true;
       } else {
         ++i;
@@ -239,7 +268,7 @@ public:
     req.user_ids = user_ids_;
     req.key_metadata.clear();
     encode_msgpack(key_metadata_, req.key_metadata);
-    req.processed_update_ids.assign(processed.begin(), processed.end());
+    req.processed_update_ids.assign(bk().processed.begin(), bk().processed.end());
     return req;
   }
 
@@ -255,17 +284,17 @@ public:
     saving = true;
     save_again = false;
     retry_generation++;
-    for (auto& hook : hooks.on_save)
+    for (auto& hook : hooks().on_save)
       guarded("on_save", [&] { hook(*this); });
     save_asked_ = false; // a hook asking for a save is this save
     auto req = build_request();
     if (ending) {
-      req.final = handoff_to ? final_action::handoff : final_action::release;
-      req.handoff_to = handoff_to;
+      req.final = bk().handoff_to ? final_action::handoff : final_action::release;
+      req.handoff_to = bk().handoff_to;
     }
-    in_flight_processed = req.processed_update_ids;
-    waiting_current = std::move(waiting_next);
-    waiting_next.clear();
+    bk().in_flight_processed = req.processed_update_ids;
+    bk().waiting_current = std::move(bk().waiting_next);
+    bk().waiting_next.clear();
     bool final = ending;
     in_flight_final = final;
     auto seq = ++save_seq;
@@ -279,7 +308,7 @@ public:
           if (seq != save_seq)
             return; // timed out already
           if (lent) {
-            deferred.emplace_back([this, final, applied, seq]() mutable {
+            bk().deferred.emplace_back([this, final, applied, seq]() mutable {
               if (seq == save_seq)
                 on_saved(final, applied);
             });
@@ -292,7 +321,7 @@ public:
             return;
           auto e = from_caf_error(err);
           if (lent) {
-            deferred.emplace_back([this, e, final, seq] {
+            bk().deferred.emplace_back([this, e, final, seq] {
               if (seq == save_seq)
                 on_save_failed(e, final);
             });
@@ -335,7 +364,7 @@ public:
     if (written)
       info_ = *written;
     for (auto id : sent_processed)
-      processed.erase(id);
+      bk().processed.erase(id);
     failures = 0;
     merge_updates(reply.updates);
   }
@@ -343,13 +372,13 @@ public:
   void on_saved(bool final, applied_op& applied) {
     saving = false;
     const auto& reply = std::get<save_reply>(applied.reply);
-    record_saved(reply, applied.written, in_flight_processed);
-    in_flight_processed.clear();
-    for (auto& hook : hooks.on_after_save)
+    record_saved(reply, applied.written, bk().in_flight_processed);
+    bk().in_flight_processed.clear();
+    for (auto& hook : hooks().on_after_save)
       guarded("on_after_save", [&] { hook(*this); });
-    for (auto& rp : waiting_current)
+    for (auto& rp : bk().waiting_current)
       rp.deliver(caf::unit);
-    waiting_current.clear();
+    bk().waiting_current.clear();
     if (final) {
       finish(true);
       return;
@@ -359,32 +388,32 @@ public:
       return;
     }
     deliver_messages();
-    if (save_again || !waiting_next.empty())
+    if (save_again || !bk().waiting_next.empty())
       start_save();
   }
 
   void on_save_failed(const error& e, bool final) {
     saving = false;
-    in_flight_processed.clear();
+    bk().in_flight_processed.clear();
     if (e.code() == errc::not_owner) {
       lose_session(e);
       return;
     }
     report(e);
-    for (auto& rp : waiting_current)
+    for (auto& rp : bk().waiting_current)
       rp.deliver(to_caf_error(e));
-    waiting_current.clear();
+    bk().waiting_current.clear();
     if (is_request_error(e.code())) {
       if (final) {
         // The session stays: the caller can fix the data and end again.
         ending = false;
         active_ = true;
-        handoff_to.reset();
-        for (auto& rp : waiting_end)
+        bk().handoff_to.reset();
+        for (auto& rp : bk().waiting_end)
           rp.deliver(to_caf_error(e));
-        waiting_end.clear();
+        bk().waiting_end.clear();
       }
-      if (!waiting_next.empty())
+      if (!bk().waiting_next.empty())
         start_save();
       return;
     }
@@ -401,13 +430,13 @@ public:
 
   void begin_end(last_save_reason reason, std::optional<session_ref> to) {
     if (to)
-      handoff_to = std::move(to);
+      bk().handoff_to = std::move(to);
     if (ending)
       return;
     ending = true;
     active_ = false;
     end_reason = reason;
-    for (auto& hook : hooks.on_last_save)
+    for (auto& hook : hooks().on_last_save)
       guarded("on_last_save", [&] { hook(*this, reason); });
     start_save();
   }
@@ -416,23 +445,23 @@ public:
   void finish(bool saved) {
     active_ = false;
     tell_node_ended();
-    for (auto& hook : hooks.on_session_end)
+    for (auto& hook : hooks().on_session_end)
       guarded("on_session_end", [&] { hook(*this); });
     auto ended = saved ? caf::error{}
                        : to_caf_error(errc::session_ended,
                                       "the session of " + key_
                                         + " ended: another session owns it");
-    for (auto& rp : waiting_end) {
+    for (auto& rp : bk().waiting_end) {
       if (saved)
         rp.deliver(caf::unit);
       else
         rp.deliver(ended);
     }
-    waiting_end.clear();
-    for (auto& rp : waiting_next)
+    bk().waiting_end.clear();
+    for (auto& rp : bk().waiting_next)
       rp.deliver(to_caf_error(errc::session_ended,
                               "the session of " + key_ + " has ended"));
-    waiting_next.clear();
+    bk().waiting_next.clear();
     self->quit();
   }
 
@@ -453,9 +482,9 @@ public:
     tell_node_ended();
     report(make_error(errc::session_ended,
                       "session of " + key_ + " lost: " + e.message()));
-    for (auto& rp : waiting_current)
+    for (auto& rp : bk().waiting_current)
       rp.deliver(to_caf_error(e));
-    waiting_current.clear();
+    bk().waiting_current.clear();
     finish(false);
   }
 };
@@ -533,13 +562,14 @@ void return_from_transaction(profile_actor* self, return_outcome& outcome,
   // Replies that arrived while lent answer saves sent before the lending,
   // which the writer applied before the group save: handle them first, so
   // that LastSavedData and the key info end as the group save left them.
-  auto deferred = std::move(st.deferred);
-  st.deferred.clear();
+  std::vector<std::function<void()>> deferred;
+  if (st.book_)
+    deferred.swap(st.book_->deferred);
   for (auto& f : deferred)
     f();
   if (outcome.saved) {
     st.record_saved(outcome.reply, outcome.written, sent);
-    for (auto& hook : st.hooks.on_after_save)
+    for (auto& hook : st.hooks().on_after_save)
       st.guarded("on_after_save", [&] { hook(st); });
   }
   st.deliver_messages();
@@ -590,11 +620,11 @@ caf::behavior profile_behavior(profile_actor* self,
         for (auto& f : from)
           to.push_back(std::move(f));
       };
-      append(st.hooks.on_save, more.on_save);
-      append(st.hooks.on_last_save, more.on_last_save);
-      append(st.hooks.on_session_end, more.on_session_end);
-      append(st.hooks.on_after_save, more.on_after_save);
-      append(st.hooks.message_handlers, more.message_handlers);
+      append(st.mutable_hooks().on_save, more.on_save);
+      append(st.mutable_hooks().on_last_save, more.on_last_save);
+      append(st.mutable_hooks().on_session_end, more.on_session_end);
+      append(st.mutable_hooks().on_after_save, more.on_after_save);
+      append(st.mutable_hooks().message_handlers, more.message_handlers);
       st.deliver_messages(); // new handlers see unprocessed messages
       return caf::unit;
     },
@@ -603,7 +633,7 @@ caf::behavior profile_behavior(profile_actor* self,
       if (!st.is_active())
         return session_over(st);
       auto rp = self->make_response_promise();
-      st.waiting_next.push_back(rp);
+      st.bk().waiting_next.push_back(rp);
       st.start_save();
       return rp;
     },
@@ -612,7 +642,7 @@ caf::behavior profile_behavior(profile_actor* self,
       if (!st.is_active() && !st.ending)
         return session_over(st);
       auto rp = self->make_response_promise();
-      st.waiting_end.push_back(rp);
+      st.bk().waiting_end.push_back(rp);
       st.begin_end(last_save_reason::manual, std::nullopt);
       return rp;
     },
@@ -640,7 +670,7 @@ caf::behavior profile_behavior(profile_actor* self,
         return session_over(st);
       st.lent = true;
       auto sent = std::make_shared<std::vector<std::uint64_t>>(
-        st.processed.begin(), st.processed.end());
+        st.bk().processed.begin(), st.bk().processed.end());
       self->set_default_handler(caf::skip);
       self->become(caf::keep_behavior,
                    [self, sent](return_atom, return_outcome& outcome) {
