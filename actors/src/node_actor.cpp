@@ -57,9 +57,11 @@ struct start_attempt {
   unsigned failures = 0;
 };
 
+// One active session. Its session_ref is this node's name and incarnation
+// with `session_id` (kept alone: one entry per active profile).
 struct active_entry {
   caf::actor actor;
-  session_ref session;
+  std::uint64_t session_id = 0;
   std::uint32_t auto_save_slot = 0; // in node_state::auto_saves
 };
 
@@ -115,6 +117,13 @@ struct node_state {
 };
 
 using node_actor = caf::stateful_actor<node_state>;
+
+// Whether `session` is the one of the active entry `e` of this node.
+bool is_session_of(const node_state& s, const active_entry& e,
+                   const session_ref& session) {
+  return session.id == e.session_id && session.incarnation == s.incarnation
+         && session.node == s.node_name;
+}
 
 constants consts(node_actor* self) {
   return self->state.shared->current_constants();
@@ -396,7 +405,7 @@ void on_started(node_actor* self, const std::string& rk, start_attempt& a,
                                             consts(self).auto_save_period);
   auto actor = spawn_profile_actor(self->system(), std::move(args));
   auto slot = s.auto_saves.add(actor, first_save);
-  s.active[rk] = active_entry{actor, session, slot};
+  s.active[rk] = active_entry{actor, session.id, slot};
   arm_auto_saves(self);
   if (reply.overwritten)
     signal_overwrite(self, a.spec->name, a.key);
@@ -743,7 +752,7 @@ caf::behavior node_behavior(node_actor* self, node_actor_args args) {
       auto& s = self->state;
       auto rk = registry_key(mock, store, key);
       auto i = s.active.find(rk);
-      if (i != s.active.end() && i->second.session.id == session_id) {
+      if (i != s.active.end() && i->second.session_id == session_id) {
         s.auto_saves.remove(i->second.auto_save_slot);
         s.active.erase(i);
       }
@@ -769,7 +778,7 @@ caf::behavior node_behavior(node_actor* self, node_actor_args args) {
       bool mock = s.mock.writer
                   && self->current_sender() == s.mock.writer.address();
       auto i = s.active.find(registry_key(mock, store, key));
-      if (i != s.active.end() && i->second.session == owner)
+      if (i != s.active.end() && is_session_of(s, i->second, owner))
         self->send(i->second.actor, release_atom::value, requester);
     },
     [self](message_atom, const store_spec_ptr& spec, const std::string& key,
@@ -882,7 +891,7 @@ caf::behavior node_behavior(node_actor* self, node_actor_args args) {
           return to_caf_error(errc::invalid_argument,
                               "transact got " + p.key + " twice");
         auto i = s.active.find(registry_key(p.store->mock, p.store->name, p.key));
-        if (i == s.active.end() || i->second.session != p.session)
+        if (i == s.active.end() || !is_session_of(s, i->second, p.session))
           return to_caf_error(errc::session_ended,
                               "the session of " + p.key
                                 + " is not active on this node");
