@@ -371,11 +371,12 @@ void on_started(node_actor* self, const std::string& rk, start_attempt& a,
   auto& s = self->state;
   session_ref session{s.node_name, s.incarnation, a.id};
   auto args = std::make_shared<profile_actor_args>();
-  // A new profile's Data is the template's bytes: copy the decoded
-  // template instead of decoding them again.
+  // A new profile's Data is the template's bytes: the profile copies the
+  // decoded template itself, in its own actor (a null `data` here), which
+  // takes that copy off the node's serial path; other data is decoded here,
+  // where a mismatch can still refuse the start.
   auto data = reply.rec->data == *a.spec->template_bytes
-                ? result<std::unique_ptr<profile_data>>(
-                  a.spec->factory->make_template())
+                ? result<std::unique_ptr<profile_data>>(nullptr)
                 : a.spec->factory->decode(reply.rec->data, decode_limits{});
   if (!data) {
     // The stored Data is not of the store's shape (a typed struct that does

@@ -147,7 +147,7 @@ public:
     spec_ = std::move(a.spec);
     key_ = std::move(a.key);
     session_ = a.session;
-    data_ = std::move(a.data);
+    data_ = a.data ? std::move(a.data) : spec_->factory->make_template();
     storage_ = std::move(a.reads);
     meta_ = a.rec.meta;
     info_ = a.info;

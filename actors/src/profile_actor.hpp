@@ -24,7 +24,7 @@ struct profile_actor_args {
   session_ref session;
   record rec;  // as stored when the session started
   key_info info;
-  std::unique_ptr<profile_data> data;
+  std::unique_ptr<profile_data> data; // null: a copy of the template
   profile_hooks hooks;
   caf::actor node;
   caf::actor writer;
