@@ -18,6 +18,7 @@
 // Not thread-safe: owned by one actor's state.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -38,6 +39,9 @@ public:
 
   template <class F>
   void take_due(time_point now, duration period, F&& fn) {
+    // A period of zero (possible through node_config, not set_constant)
+    // would make every entry due again at once: at least 1 ms.
+    period = std::max(period, duration{1});
     while (!heap_.empty() && heap_.front().due <= now) {
       entry e = pop();
       auto& s = slots_[e.slot];

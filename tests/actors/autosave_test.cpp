@@ -594,3 +594,24 @@ TEST_CASE("a start the writer does not answer within STORE_REQUEST_TIMEOUT is re
   // Nothing left in flight: a shutdown completes at once.
   REQUIRE_OK(rt.shutdown());
 }
+
+TEST_CASE("an AUTO_SAVE_PERIOD of zero given in node_config saves every millisecond instead of hanging the node") {
+  runtime rt;
+  node_config c;
+  c.name = "node-z";
+  c.incarnation = 1;
+  c.consts.auto_save_period = duration{0};
+  c.mock_storage = rt.store_options();
+  node zero(rt.sys, rt.storage, std::move(c));
+  auto players = zero.open("players", value::object({{"coins", 0}}));
+  REQUIRE(players.ok());
+  auto log = std::make_shared<hook_log>();
+  auto started = rt.start_later(zero, *players, "user-1", rt.recorded(log));
+  rt.run();
+  REQUIRE(started->has_value());
+  REQUIRE(started->value().ok());
+  rt.advance(10ms);
+  CHECK(log->after_saves.size() >= 5);
+  CHECK(log->after_saves.size() <= 11);
+  REQUIRE_OK(rt.end(started->value().value()));
+}
