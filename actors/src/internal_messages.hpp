@@ -33,6 +33,8 @@ using handed_atom = caf::atom_constant<caf::atom("ps_handed")>;
 using lease_atom = caf::atom_constant<caf::atom("ps_lease")>;
 using lease_lost_atom = caf::atom_constant<caf::atom("ps_leaselo")>;
 using join_atom = caf::atom_constant<caf::atom("ps_join")>;
+// The node's periodic check of start and save deadlines.
+using sweep_atom = caf::atom_constant<caf::atom("ps_sweep")>;
 
 // A profile lent to a transaction: its context, valid until it is returned.
 struct lent_profile {
@@ -43,7 +45,6 @@ struct lent_profile {
 struct return_outcome {
   bool saved = false;          // the group save committed
   save_reply reply;            // when saved
-  std::string saved_data;      // the bytes written, when saved
   std::optional<key_info> written;
 };
 

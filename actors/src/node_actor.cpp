@@ -5,6 +5,7 @@
 #include <cmath>
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
 #include <utility>
 #include <vector>
@@ -13,6 +14,7 @@
 #include <caf/response_promise.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include "auto_save_schedule.hpp"
 #include "internal_messages.hpp"
 #include "profile_actor.hpp"
 #include "profilestore/actors/errors.hpp"
@@ -57,13 +59,18 @@ struct start_attempt {
   // The key's previous session on this node is still ending: the first
   // attempt waits for its end (ended_atom), at most START_SESSION_TIMEOUT.
   bool waiting_for_end = false;
+  std::uint64_t attempt = 0; // node-wide number of the attempt last sent
+  clock_point sent{};        // when it was sent
   unsigned conflicts = 0;
   unsigned failures = 0;
 };
 
+// One active session. Its session_ref is this node's name and incarnation
+// with `session_id` (kept alone: one entry per active profile).
 struct active_entry {
   caf::actor actor;
-  session_ref session;
+  std::uint64_t session_id = 0;
+  std::uint32_t auto_save_slot = 0; // in node_state::auto_saves
   // Told to end (a release request, a lost lease) and not yet ended: a start
   // of the key on this node waits for the end instead of failing.
   bool ending = false;
@@ -82,6 +89,12 @@ struct node_state {
   std::uint64_t next_id = 0;
   std::uint64_t spread_counter = 0;
 
+  // Every active profile's next auto-save; one CAF timer (the wake-up
+  // message numbered `auto_save_wake`) stands for the earliest.
+  auto_save_schedule auto_saves;
+  std::uint64_t auto_save_wake = 0;
+  std::optional<clock_point> auto_save_armed; // the wake-up pending, if any
+
   std::deque<clock_point> error_times;
   clock_point critical_last_met{};
 
@@ -90,6 +103,17 @@ struct node_state {
   // writer: a shutdown is done only when none is left, so that no lock taken
   // for a start nobody waits for outlives the node.
   std::size_t writes_in_flight = 0;
+
+  // Start attempts wait at most STORE_REQUEST_TIMEOUT for the writer, but
+  // without a CAF request timeout each (CAF 0.17 keeps each in its clock
+  // until it expires, answered or not: 100,000 starts left 100,000 clock
+  // entries behind). One sweep message, pending while attempts are in
+  // flight, times out the ones older than that.
+  std::uint64_t next_attempt = 0;
+  bool start_sweep_pending = false;
+  // Attempts the sweep timed out (and counted off writes_in_flight) whose
+  // answer has not come yet.
+  std::set<std::uint64_t> timed_out_attempts;
 
   // The node's end (a crash, or destruction without shutdown) ends its
   // profiles too, without a final save, as a process exit would. (Not links:
@@ -104,6 +128,13 @@ struct node_state {
 };
 
 using node_actor = caf::stateful_actor<node_state>;
+
+// Whether `session` is the one of the active entry `e` of this node.
+bool is_session_of(const node_state& s, const active_entry& e,
+                   const session_ref& session) {
+  return session.id == e.session_id && session.incarnation == s.incarnation
+         && session.node == s.node_name;
+}
 
 constants consts(node_actor* self) {
   return self->state.shared->current_constants();
@@ -208,10 +239,42 @@ void signal_overwrite(node_actor* self, const std::string& store,
   emit(*self->state.shared, &shared_node_state::on_overwrite, store, key);
 }
 
+// ---- auto-saves -------------------------------------------------------------------
+
+// Makes sure a wake-up is pending for the earliest scheduled auto-save. A
+// wake-up made obsolete by an earlier one keeps its old number and is
+// ignored when it arrives, so there is never more than one chain of them.
+void arm_auto_saves(node_actor* self) {
+  auto& s = self->state;
+  auto next = s.auto_saves.next_due();
+  if (!next || (s.auto_save_armed && *s.auto_save_armed <= *next))
+    return;
+  s.auto_save_armed = *next;
+  auto now = self->clock().now();
+  auto delay = *next > now ? std::chrono::duration_cast<duration>(*next - now)
+                           : duration{0};
+  self->delayed_send(self, delay, tick_atom::value, ++s.auto_save_wake);
+}
+
+// A wake-up: tell every due profile to save, then wait for the next one.
+void run_auto_saves(node_actor* self, std::uint64_t wake) {
+  auto& s = self->state;
+  if (wake != s.auto_save_wake)
+    return; // superseded by an earlier wake-up
+  s.auto_save_armed.reset();
+  s.auto_saves.take_due(self->clock().now(), consts(self).auto_save_period,
+                        [self](const caf::actor& profile) {
+                          self->send(profile, tick_atom::value);
+                        });
+  arm_auto_saves(self);
+}
+
 // ---- starting sessions ----------------------------------------------------------
 
 void try_start(node_actor* self, const std::string& rk, std::uint64_t id);
 void check_shutdown_done(node_actor* self);
+bool settle_attempt(node_actor* self, std::uint64_t attempt);
+void arm_start_sweep(node_actor* self, duration after);
 
 void fail_start(node_actor* self, const std::string& rk, const error& e) {
   auto& s = self->state;
@@ -319,11 +382,12 @@ void on_started(node_actor* self, const std::string& rk, start_attempt& a,
   auto& s = self->state;
   session_ref session{s.node_name, s.incarnation, a.id};
   auto args = std::make_shared<profile_actor_args>();
-  // A new profile's Data is the template's bytes: copy the decoded
-  // template instead of decoding them again.
+  // A new profile's Data is the template's bytes: the profile copies the
+  // decoded template itself, in its own actor (a null `data` here), which
+  // takes that copy off the node's serial path; other data is decoded here,
+  // where a mismatch can still refuse the start.
   auto data = reply.rec->data == *a.spec->template_bytes
-                ? result<std::unique_ptr<profile_data>>(
-                  a.spec->factory->make_template())
+                ? result<std::unique_ptr<profile_data>>(nullptr)
                 : a.spec->factory->decode(reply.rec->data, decode_limits{});
   if (!data) {
     // The stored Data is not of the store's shape (a typed struct that does
@@ -347,21 +411,37 @@ void on_started(node_actor* self, const std::string& rk, start_attempt& a,
   args->node = caf::actor_cast<caf::actor>(self);
   args->writer = storage_for(self, *a.spec).writer;
   args->shared = s.shared;
-  args->spread_index = s.spread_counter++;
+  args->reads = storage_for(self, *a.spec).shared_storage;
+  auto first_save = self->clock().now()
+                    + first_auto_save_delay(s.spread_counter++,
+                                            consts(self).auto_save_period);
   auto actor = spawn_profile_actor(self->system(), std::move(args));
-  s.active[rk] = active_entry{actor, session};
+  auto slot = s.auto_saves.add(actor, first_save);
+  s.active[rk] = active_entry{actor, session.id, slot};
+  arm_auto_saves(self);
   if (reply.overwritten)
     signal_overwrite(self, a.spec->name, a.key);
   a.rp.deliver(profile_handle{actor, a.spec, a.key, session});
   s.starting.erase(rk);
 }
 
+void handle_start_reply(node_actor* self, const std::string& rk,
+                        start_attempt& a, applied_op& applied);
+
+// The writer's answer to attempt `attempt` of the start `id` of `rk`.
 void on_start_reply(node_actor* self, const std::string& rk, std::uint64_t id,
-                    const store_spec_ptr& spec, const std::string& key,
-                    applied_op& applied) {
+                    std::uint64_t attempt, const store_spec_ptr& spec,
+                    const std::string& key, applied_op& applied) {
   auto& s = self->state;
   auto& reply = std::get<start_session_reply>(applied.reply);
   auto i = s.starting.find(rk);
+  if (i != s.starting.end() && i->second.id == id
+      && (i->second.attempt != attempt || !i->second.in_flight)) {
+    // A late answer to an attempt that timed out while its start goes on:
+    // the start's next attempt (same session id) takes a lock this one took
+    // (rule S2), so nothing is released here.
+    return;
+  }
   if (i == s.starting.end() || i->second.id != id) {
     // This start was superseded, cancelled or refused by a shutdown while
     // its attempt was in flight: give back a lock it took, and withdraw a
@@ -375,8 +455,17 @@ void on_start_reply(node_actor* self, const std::string& rk, std::uint64_t id,
       withdraw_start(self, spec, key, id);
     return;
   }
-  auto& a = i->second;
-  a.in_flight = false;
+  i->second.in_flight = false;
+  handle_start_reply(self, rk, i->second, applied);
+}
+
+// The answer `applied` to the start `a` (current: not superseded, not late):
+// from the writer, or a lock handed over by storage with the record.
+void handle_start_reply(node_actor* self, const std::string& rk,
+                        start_attempt& a, applied_op& applied) {
+  auto& s = self->state;
+  auto& reply = std::get<start_session_reply>(applied.reply);
+  auto id = a.id;
   auto c = consts(self);
   switch (reply.outcome) {
     case start_outcome::started:
@@ -457,10 +546,11 @@ void try_start_now(node_actor* self, const std::string& rk,
 }
 
 void on_start_error(node_actor* self, const std::string& rk, std::uint64_t id,
-                    const error& e) {
+                    std::uint64_t attempt, const error& e) {
   auto& s = self->state;
   auto i = s.starting.find(rk);
-  if (i == s.starting.end() || i->second.id != id)
+  if (i == s.starting.end() || i->second.id != id
+      || i->second.attempt != attempt)
     return;
   auto& a = i->second;
   a.in_flight = false;
@@ -538,19 +628,76 @@ void try_start(node_actor* self, const std::string& rk, std::uint64_t id) {
   op.template_data = a.spec->template_bytes;
   s.writes_in_flight++;
   a.in_flight = true;
-  self->request(storage_for(self, *a.spec).writer, c.store_request_timeout,
-                std::move(op))
+  a.attempt = ++s.next_attempt;
+  a.sent = self->clock().now();
+  if (!s.start_sweep_pending)
+    arm_start_sweep(self, c.store_request_timeout);
+  self->request(storage_for(self, *a.spec).writer, caf::infinite, std::move(op))
     .then(
-      [self, rk, id, spec = a.spec, key = a.key](applied_op& applied) {
-        self->state.writes_in_flight--;
-        on_start_reply(self, rk, id, spec, key, applied);
+      [self, rk, id, attempt = a.attempt, spec = a.spec,
+       key = a.key](applied_op& applied) {
+        settle_attempt(self, attempt);
+        on_start_reply(self, rk, id, attempt, spec, key, applied);
         check_shutdown_done(self);
       },
-      [self, rk, id](caf::error& err) {
-        self->state.writes_in_flight--;
-        on_start_error(self, rk, id, from_caf_error(err));
+      [self, rk, id, attempt = a.attempt](caf::error& err) {
+        if (!settle_attempt(self, attempt))
+          return; // timed out before: already answered as a timeout
+        on_start_error(self, rk, id, attempt, from_caf_error(err));
         check_shutdown_done(self);
       });
+}
+
+// An answer from the writer came for `attempt`: false when the sweep had
+// already timed it out (and counted it off).
+bool settle_attempt(node_actor* self, std::uint64_t attempt) {
+  auto& s = self->state;
+  if (s.timed_out_attempts.erase(attempt) > 0)
+    return false;
+  s.writes_in_flight--;
+  return true;
+}
+
+void arm_start_sweep(node_actor* self, duration after) {
+  self->state.start_sweep_pending = true;
+  self->delayed_send(self, after, sweep_atom::value);
+}
+
+// The sweep: every attempt in flight longer than STORE_REQUEST_TIMEOUT fails
+// with errc::timeout (and retries like any storage failure).
+void sweep_starts(node_actor* self) {
+  auto& s = self->state;
+  s.start_sweep_pending = false;
+  auto timeout = consts(self).store_request_timeout;
+  auto now = self->clock().now();
+  std::vector<std::pair<std::string, std::uint64_t>> expired;
+  std::optional<duration> next;
+  for (auto& [rk, a] : s.starting) {
+    if (!a.in_flight)
+      continue;
+    auto waited = std::chrono::duration_cast<duration>(now - a.sent);
+    if (waited >= timeout) {
+      expired.emplace_back(rk, a.id);
+    } else if (!next || timeout - waited < *next) {
+      next = timeout - waited;
+    }
+  }
+  for (auto& [rk, id] : expired) {
+    auto i = s.starting.find(rk);
+    if (i == s.starting.end() || i->second.id != id)
+      continue;
+    auto attempt = i->second.attempt;
+    s.timed_out_attempts.insert(attempt);
+    s.writes_in_flight--;
+    on_start_error(self, rk, id, attempt,
+                   make_error(errc::timeout,
+                              "the store writer did not answer a start of "
+                                + i->second.key
+                                + " within STORE_REQUEST_TIMEOUT"));
+  }
+  if (next && !s.start_sweep_pending)
+    arm_start_sweep(self, *next);
+  check_shutdown_done(self);
 }
 
 caf::result<profile_handle> start(node_actor* self, store_spec_ptr spec,
@@ -722,8 +869,7 @@ caf::behavior node_behavior(node_actor* self, node_actor_args args) {
       reply.outcome = start_outcome::started;
       reply.rec = std::move(current.found->rec);
       applied_op applied{op_reply{std::move(reply)}, current.found->info, {}};
-      auto spec = a.spec;
-      on_start_reply(self, rk, requester.id, spec, key, applied);
+      handle_start_reply(self, rk, a, applied);
     },
     // The storage connection could not renew this node's lease in time:
     // every live session ends without saving (another node may own them
@@ -747,7 +893,8 @@ caf::behavior node_behavior(node_actor* self, node_actor_args args) {
       auto& s = self->state;
       auto rk = registry_key(mock, store, key);
       auto i = s.active.find(rk);
-      if (i != s.active.end() && i->second.session.id == session_id) {
+      if (i != s.active.end() && i->second.session_id == session_id) {
+        s.auto_saves.remove(i->second.auto_save_slot);
         s.active.erase(i);
         // A start waiting for this end goes ahead now.
         if (auto j = s.starting.find(rk);
@@ -762,6 +909,8 @@ caf::behavior node_behavior(node_actor* self, node_actor_args args) {
     [self](report_atom, const std::string& store, const std::string& key,
            const error& e) { signal_error(self, e, store, key); },
     [self](critical_atom) { check_critical_end(self); },
+    [self](tick_atom, std::uint64_t wake) { run_auto_saves(self, wake); },
+    [self](sweep_atom) { sweep_starts(self); },
     [self](notify_atom, const std::string& store, const std::string& key,
            const queued_update& update) {
       auto& s = self->state;
@@ -777,7 +926,7 @@ caf::behavior node_behavior(node_actor* self, node_actor_args args) {
       bool mock = s.mock.writer
                   && self->current_sender() == s.mock.writer.address();
       auto i = s.active.find(registry_key(mock, store, key));
-      if (i != s.active.end() && i->second.session == owner) {
+      if (i != s.active.end() && is_session_of(s, i->second, owner)) {
         i->second.ending = true;
         self->send(i->second.actor, release_atom::value, requester);
       }
@@ -892,7 +1041,7 @@ caf::behavior node_behavior(node_actor* self, node_actor_args args) {
           return to_caf_error(errc::invalid_argument,
                               "transact got " + p.key + " twice");
         auto i = s.active.find(registry_key(p.store->mock, p.store->name, p.key));
-        if (i == s.active.end() || i->second.session != p.session)
+        if (i == s.active.end() || !is_session_of(s, i->second, p.session))
           return to_caf_error(errc::session_ended,
                               "the session of " + p.key
                                 + " is not active on this node");

@@ -1,6 +1,7 @@
-// profile_actor: one active session. Owns the data, the auto-save timer, the
-// hooks and message handlers; saves through the store writer; reports to the
-// node actor. See profile_actor.cpp for the save state machine.
+// profile_actor: one active session. Owns the data, the hooks and message
+// handlers; saves through the store writer when asked, when a message handler
+// processed a message, and when the node's auto-save schedule ticks it;
+// reports to the node actor. See profile_actor.cpp for the save state machine.
 #pragma once
 
 #include <cstdint>
@@ -23,19 +24,20 @@ struct profile_actor_args {
   session_ref session;
   record rec;  // as stored when the session started
   key_info info;
-  std::unique_ptr<profile_data> data;
+  std::unique_ptr<profile_data> data; // null: a copy of the template
   profile_hooks hooks;
   caf::actor node;
   caf::actor writer;
   std::shared_ptr<shared_node_state> shared;
-  // Position in the node's auto-save spread (see first_auto_save_delay).
-  std::uint64_t spread_index = 0;
+  // The storage `writer` writes to, for last_saved_data().
+  std::shared_ptr<const storage> reads;
 };
 
 caf::actor spawn_profile_actor(caf::actor_system& sys,
                                std::shared_ptr<profile_actor_args> args);
 
-// The delay before a profile's first auto-save: index i of the node gets
+// The delay before a profile's first auto-save (the node schedules
+// auto-saves, see auto_save_schedule.hpp): index i of the node gets
 // period * frac((i + 1) * golden ratio), a low-discrepancy sequence, so the
 // saves of profiles started together (or at any times) are spread evenly
 // over the period; after that each profile saves once per period.

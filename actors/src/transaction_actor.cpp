@@ -52,7 +52,6 @@ using transaction_actor = caf::stateful_actor<transaction_state>;
 
 // Hands every borrowed profile back; restores data unless saved.
 void give_back(transaction_actor* self, const std::vector<save_reply>* replies,
-               const std::vector<std::string>* saved_data,
                const std::vector<key_info>* written) {
   auto& s = self->state;
   for (std::size_t i = 0; i < s.profiles.size(); ++i) {
@@ -62,7 +61,6 @@ void give_back(transaction_actor* self, const std::vector<save_reply>* replies,
     if (replies != nullptr) {
       out.saved = true;
       out.reply = (*replies)[i];
-      out.saved_data = (*saved_data)[i];
       if (written != nullptr && i < written->size())
         out.written = (*written)[i];
     } else if (i < s.copies.size() && s.copies[i]) {
@@ -75,7 +73,7 @@ void give_back(transaction_actor* self, const std::vector<save_reply>* replies,
 
 void fail(transaction_actor* self, const error& e) {
   self->state.rp.deliver(to_caf_error(e));
-  give_back(self, nullptr, nullptr, nullptr);
+  give_back(self, nullptr, nullptr);
 }
 
 void run_and_commit(transaction_actor* self) {
@@ -101,17 +99,14 @@ void run_and_commit(transaction_actor* self) {
   }
   save_group_op group;
   group.store = s.profiles.front().store->name;
-  auto saved_data = std::make_shared<std::vector<std::string>>();
-  for (auto* ctx : s.borrowed) {
+  for (auto* ctx : s.borrowed)
     group.saves.push_back(prepare_group_save(*ctx));
-    saved_data->push_back(group.saves.back().request.data);
-  }
   self->request(s.writer, s.timeout, std::move(group))
     .then(
-      [self, saved_data](applied_op& applied) {
+      [self](applied_op& applied) {
         auto& replies = std::get<std::vector<save_reply>>(applied.reply);
         self->state.rp.deliver(caf::unit);
-        give_back(self, &replies, saved_data.get(), &applied.group_written);
+        give_back(self, &replies, &applied.group_written);
       },
       [self](caf::error& err) { fail(self, from_caf_error(err)); });
 }

@@ -412,3 +412,208 @@ TEST_CASE("a shutdown whose final saves cannot be stored reports timeout and the
   CHECK(stored_coins(*rec) == 4);
   CHECK_FALSE(rec->meta.active_session.has_value());
 }
+
+// Pending timers of the virtual clock: delayed messages (auto-save
+// wake-ups, deadlines, retries), or CAF request timeouts.
+std::size_t pending(runtime& rt, caf::detail::simple_actor_clock::event_type type) {
+  std::size_t n = 0;
+  for (const auto& entry : rt.sched.clock().schedule())
+    if (entry.second->subtype == type)
+      ++n;
+  return n;
+}
+constexpr auto delayed_message = caf::detail::simple_actor_clock::actor_msg_type;
+constexpr auto request_timeout = caf::detail::simple_actor_clock::request_timeout_type;
+
+TEST_CASE("the node keeps one timer for all its profiles' auto-saves, not one per profile") {
+  runtime rt;
+  REQUIRE_OK(rt.n->set_constant("AUTO_SAVE_PERIOD", 100));
+  auto players = rt.open_value("players");
+  std::vector<profile_handle> profiles;
+  for (int i = 0; i < 40; ++i) {
+    auto p = rt.start(players, "user-" + std::to_string(i));
+    REQUIRE(p.ok());
+    profiles.push_back(*p);
+  }
+  rt.run();
+  // One auto-save wake-up (plus a few made obsolete when a new profile came
+  // due earlier than every other; they fire and do nothing) and the node's
+  // sweep over start attempts; no request timeouts left behind by the starts
+  // (one is the node's hello to the writer).
+  CHECK(pending(rt, delayed_message) < 12);
+  CHECK(pending(rt, request_timeout) <= 1);
+  auto commits = rt.commits();
+  rt.advance(100s);
+  CHECK(rt.commits() == commits + 40); // still one auto-save each
+  // The wake-up, and at most one save deadline per profile; still no
+  // request timeout per save.
+  CHECK(pending(rt, delayed_message) <= 41);
+  CHECK(pending(rt, request_timeout) == 0);
+  for (const auto& p : profiles)
+    REQUIRE_OK(rt.end(p));
+  // Nothing left to wake up for once no session is active.
+  rt.advance(1000s);
+  CHECK(pending(rt, delayed_message) == 0);
+  CHECK(pending(rt, request_timeout) == 0);
+}
+
+TEST_CASE("ended sessions leave the auto-save schedule and a new session of the key saves on its own time") {
+  runtime rt;
+  REQUIRE_OK(rt.n->set_constant("AUTO_SAVE_PERIOD", 50));
+  auto players = rt.open_value("players");
+  auto first = std::make_shared<hook_log>();
+  auto p = rt.start(players, "user-1", rt.recorded(first));
+  REQUIRE(p.ok());
+  auto other = std::make_shared<hook_log>();
+  auto q = rt.start(players, "user-2", rt.recorded(other));
+  REQUIRE(q.ok());
+  REQUIRE_OK(rt.end(*p));
+  auto saves_at_end = first->after_saves.size();
+  // The same key again: a new session and a new place in the schedule.
+  auto again = std::make_shared<hook_log>();
+  auto p2 = rt.start(players, "user-1", rt.recorded(again));
+  REQUIRE(p2.ok());
+  rt.advance(500s);
+  CHECK(first->after_saves.size() == saves_at_end); // the ended session is gone
+  REQUIRE(again->after_saves.size() >= 9);
+  REQUIRE(other->after_saves.size() >= 9);
+  for (const auto* log : {again.get(), other.get()})
+    for (std::size_t i = 1; i < log->after_saves.size(); ++i)
+      CHECK(log->after_saves[i] - log->after_saves[i - 1] == 50s);
+  REQUIRE_OK(rt.end(*p2));
+  REQUIRE_OK(rt.end(*q));
+}
+
+TEST_CASE("a changed AUTO_SAVE_PERIOD applies from each profile's next auto-save") {
+  runtime rt;
+  REQUIRE_OK(rt.n->set_constant("AUTO_SAVE_PERIOD", 100));
+  auto players = rt.open_value("players");
+  auto log = std::make_shared<hook_log>();
+  auto p = rt.start(players, "user-1", rt.recorded(log));
+  REQUIRE(p.ok());
+  rt.advance(100s);
+  REQUIRE(log->after_saves.size() == 1);
+  REQUIRE_OK(rt.n->set_constant("AUTO_SAVE_PERIOD", 10));
+  rt.advance(100s); // the save already scheduled comes 100 s after the first
+  REQUIRE(log->after_saves.size() >= 2);
+  CHECK(log->after_saves[1] - log->after_saves[0] == 100s);
+  rt.advance(30s);
+  REQUIRE(log->after_saves.size() >= 4);
+  CHECK(log->after_saves.back() - log->after_saves[log->after_saves.size() - 2] == 10s);
+  REQUIRE_OK(rt.end(*p));
+}
+
+TEST_CASE("LastSavedData stays the last durable data through failed commits and a refused save") {
+  runtime rt(runtime_options{"node-a", 1, data_limit(200)});
+  auto players = rt.open_value("players");
+  auto p = rt.start(players, "user-1");
+  REQUIRE(p.ok());
+  REQUIRE_OK(rt.update(*p, add_coins(3)));
+  REQUIRE_OK(rt.save(*p));
+  // A commit that fails writes nothing: LastSavedData is still 3.
+  REQUIRE_OK(rt.update(*p, add_coins(4)));
+  rt.backend->fail_commits(1);
+  auto failed = rt.save(*p);
+  CHECK_FALSE(failed.ok());
+  rt.run();
+  CHECK(coins_in(rt.snapshot(*p)->last_saved_data) == 3);
+  CHECK(coins_in(rt.snapshot(*p)->data) == 7);
+  // A save refused for its size writes nothing either.
+  REQUIRE_OK(rt.update(*p, [](profile_context& c) {
+    (*c.data_value())["big"] = std::string(400, 'x');
+  }));
+  CHECK_FALSE(rt.save(*p).ok());
+  auto snap = rt.snapshot(*p);
+  REQUIRE(snap.ok());
+  CHECK(coins_in(snap->last_saved_data) == 3);
+  CHECK(snap->last_saved_data.get("big") == nullptr);
+  // Once a save goes through, it follows.
+  REQUIRE_OK(rt.update(*p, [](profile_context& c) {
+    c.data_value()->erase("big");
+  }));
+  REQUIRE_OK(rt.save(*p));
+  CHECK(coins_in(rt.snapshot(*p)->last_saved_data) == 7);
+  REQUIRE_OK(rt.end(*p));
+}
+
+// Moves virtual time by `d` and runs every actor but the store writer, whose
+// mailbox keeps what it got: a writer that does not answer.
+void advance_without_writer(runtime& rt, duration d) {
+  rt.run_except(rt.storage.writer);
+  rt.sched.clock().advance_time(d);
+  rt.run_except(rt.storage.writer);
+}
+
+TEST_CASE("a save the writer does not answer within STORE_REQUEST_TIMEOUT fails with timeout and is retried") {
+  runtime rt;
+  REQUIRE_OK(rt.n->set_constant("STORE_REQUEST_TIMEOUT", 5));
+  auto errors = rt.watch_errors();
+  auto players = rt.open_value("players");
+  auto p = rt.start(players, "user-1");
+  REQUIRE(p.ok());
+  REQUIRE_OK(rt.update(*p, add_coins(6)));
+  auto saved = rt.ask_unit_later(p->actor, save_atom::value);
+  advance_without_writer(rt, 4s);
+  CHECK_FALSE(saved->has_value()); // not yet: 4 s of 5
+  advance_without_writer(rt, 2s);
+  REQUIRE(saved->has_value());
+  REQUIRE_FALSE(saved->value().ok());
+  CHECK(saved->value().err().code() == errc::timeout);
+  REQUIRE_FALSE(errors->empty());
+  CHECK(errors->back().code == errc::timeout);
+  // The writer wakes up: the late answer is ignored, the retry (1 s later)
+  // stores the data, and the session goes on.
+  rt.advance(2s);
+  CHECK(stored_coins(*rt.stored("players", "user-1")) == 6);
+  REQUIRE_OK(rt.update(*p, add_coins(1)));
+  REQUIRE_OK(rt.save(*p));
+  CHECK(stored_coins(*rt.stored("players", "user-1")) == 7);
+  REQUIRE_OK(rt.end(*p));
+}
+
+TEST_CASE("a start the writer does not answer within STORE_REQUEST_TIMEOUT is retried and takes the lock once") {
+  runtime rt;
+  REQUIRE_OK(rt.n->set_constant("STORE_REQUEST_TIMEOUT", 5));
+  auto errors = rt.watch_errors();
+  auto players = rt.open_value("players");
+  auto started = rt.start_later(*rt.n, players, "user-1");
+  advance_without_writer(rt, 6s);
+  CHECK_FALSE(started->has_value()); // timed out, retrying
+  REQUIRE_FALSE(errors->empty());
+  CHECK(errors->back().code == errc::timeout);
+  // The first attempt's late answer (it took the lock) changes nothing; the
+  // retry takes the same lock again (same node process, rule S2).
+  rt.advance(2s);
+  REQUIRE(started->has_value());
+  REQUIRE(started->value().ok());
+  auto p = started->value().value();
+  auto rec = rt.stored("players", "user-1");
+  REQUIRE(rec);
+  CHECK(rec->meta.active_session == p.session);
+  REQUIRE_OK(rt.update(p, add_coins(2)));
+  REQUIRE_OK(rt.end(p));
+  CHECK(stored_coins(*rt.stored("players", "user-1")) == 2);
+  // Nothing left in flight: a shutdown completes at once.
+  REQUIRE_OK(rt.shutdown());
+}
+
+TEST_CASE("an AUTO_SAVE_PERIOD of zero given in node_config saves every millisecond instead of hanging the node") {
+  runtime rt;
+  node_config c;
+  c.name = "node-z";
+  c.incarnation = 1;
+  c.consts.auto_save_period = duration{0};
+  c.mock_storage = rt.store_options();
+  node zero(rt.sys, rt.storage, std::move(c));
+  auto players = zero.open("players", value::object({{"coins", 0}}));
+  REQUIRE(players.ok());
+  auto log = std::make_shared<hook_log>();
+  auto started = rt.start_later(zero, *players, "user-1", rt.recorded(log));
+  rt.run();
+  REQUIRE(started->has_value());
+  REQUIRE(started->value().ok());
+  rt.advance(10ms);
+  CHECK(log->after_saves.size() >= 5);
+  CHECK(log->after_saves.size() <= 11);
+  REQUIRE_OK(rt.end(started->value().value()));
+}

@@ -95,6 +95,47 @@ TEST_CASE("a profile moves to another game node with the owner's last data, at o
   CLUSTER_REQUIRE_OK(back->end_session());
 }
 
+// Storage on another node cannot be read synchronously, so the profile keeps
+// the bytes of its last committed save (own saves and transact's group save).
+TEST_CASE("LastSavedData on a game node follows its saves and transact with storage remote") {
+  temp_dir dir{"cluster-last-saved"};
+  storage_node s(dir.path());
+  s.start();
+  game_node a({"game-a", 1, {s.where()}});
+  auto on_a = a.get().open<player>("players", player{});
+  CLUSTER_REQUIRE_OK(on_a);
+  auto coins_saved = [](const profile<player>& p) -> std::int64_t {
+    auto snap = p.snapshot();
+    REQUIRE(snap.ok());
+    auto* coins = snap->last_saved_data.get("coins");
+    REQUIRE(coins != nullptr);
+    auto n = coins->to_int64();
+    REQUIRE(n.ok());
+    return *n;
+  };
+  auto p1 = on_a->start_session("user-1");
+  auto p2 = on_a->start_session("user-2");
+  CLUSTER_REQUIRE_OK(p1);
+  CLUSTER_REQUIRE_OK(p2);
+  CLUSTER_REQUIRE_OK(p1->update([](player& d) { d.coins = 5; }));
+  CHECK(coins_saved(*p1) == 0); // changed in memory, not saved
+  CLUSTER_REQUIRE_OK(p1->save());
+  CHECK(coins_saved(*p1) == 5);
+  CLUSTER_REQUIRE_OK(p1->update([](player& d) { d.coins = 6; }));
+  CHECK(coins_saved(*p1) == 5);
+
+  CLUSTER_REQUIRE_OK(a.get().transact({p1->handle(), p2->handle()},
+                                      [](std::vector<profile_context*>& ps) {
+                                        ps[0]->data_as<player>()->coins -= 2;
+                                        ps[1]->data_as<player>()->coins += 2;
+                                        return result<void>{};
+                                      }));
+  CHECK(coins_saved(*p1) == 4);
+  CHECK(coins_saved(*p2) == 2);
+  CLUSTER_REQUIRE_OK(p1->end_session());
+  CLUSTER_REQUIRE_OK(p2->end_session());
+}
+
 TEST_CASE("a message sent from one game node reaches the profile's owner on another") {
   temp_dir dir{"cluster-message"};
   storage_node s(dir.path());

@@ -23,6 +23,8 @@
 
 namespace profilestore {
 
+class storage;
+
 class profile_context {
 public:
   virtual ~profile_context() = default;
@@ -41,7 +43,11 @@ public:
   }
   value* data_value() noexcept { return data_->get_if<value>(); }
 
-  // The data as of the last successful save (decoded on each call).
+  // The data as of the last successful save: read from storage and decoded
+  // on each call (a profile does not keep a second copy of its data in
+  // memory). This session owns the key, so the stored Data is what it last
+  // saved; while a save is in flight it may already be that save's data once
+  // it is durable. A null value when storage cannot be read.
   value last_saved_data() const;
 
   // MetaData, as of the last save (session_load_count, first session time,
@@ -84,7 +90,12 @@ protected:
   std::string key_;
   session_ref session_;
   std::unique_ptr<profile_data> data_;
-  std::shared_ptr<const std::string> last_saved_bytes_;
+  // Where last_saved_data() reads from (the storage this session writes to;
+  // reads there never wait for its writer).
+  std::shared_ptr<const storage> storage_;
+  // LastSavedData's bytes, kept only when storage_ is null (storage on
+  // another node cannot be read synchronously).
+  std::shared_ptr<const std::string> saved_copy_;
   record_metadata meta_;
   key_info info_;
   std::vector<std::int64_t> user_ids_;
