@@ -17,9 +17,11 @@
 
 #include "profilestore/actors/node.hpp"
 #include "profilestore/store/lmdb_backend.hpp"
+#include "result_checks.hpp"
 #include "temp_dir.hpp"
 
 using namespace profilestore;
+using namespace profilestore::testing;
 using namespace std::chrono_literals;
 
 namespace {
@@ -37,17 +39,6 @@ struct player_v1 {
   std::vector<std::string> items;
   MSGPACK_DEFINE_MAP(coins, items)
 };
-
-template <class T>
-std::string describe(const result<T>& r) {
-  return r.ok() ? std::string("ok") : r.err().to_string();
-}
-
-#define FACADE_REQUIRE_OK(expr)                                                \
-  do {                                                                         \
-    auto&& r_ = (expr);                                                        \
-    REQUIRE_MESSAGE(r_.ok(), describe(r_));                                    \
-  } while (false)
 
 // A threaded actor system (CAF's default scheduler) and a store actor pair
 // over LMDB in a fresh folder. Nodes must be gone before it is destroyed.
@@ -100,11 +91,11 @@ TEST_CASE("the blocking facade starts updates saves and ends a typed profile sto
   live_env env;
   node n(*env.sys, env.storage, env.config("facade-1"));
   auto players = n.open<player>("players", player{});
-  FACADE_REQUIRE_OK(players);
+  REQUIRE_OK(players);
   CHECK(players->name() == "players");
 
   auto p = players->start_session("user-1");
-  FACADE_REQUIRE_OK(p);
+  REQUIRE_OK(p);
   CHECK(p->key() == "user-1");
   CHECK(p->store_name() == "players");
   CHECK(p->session().node == "facade-1");
@@ -113,117 +104,117 @@ TEST_CASE("the blocking facade starts updates saves and ends a typed profile sto
   REQUIRE_FALSE(again.ok());
   CHECK(again.err().code() == errc::session_active);
 
-  FACADE_REQUIRE_OK(p->update([](player& d) {
+  REQUIRE_OK(p->update([](player& d) {
     d.coins += 5;
     d.items.push_back("sword");
   }));
   auto d = p->data();
-  FACADE_REQUIRE_OK(d);
+  REQUIRE_OK(d);
   CHECK(d->coins == 5);
   CHECK(d->items == std::vector<std::string>{"sword"});
   CHECK(d->title == "rookie");
   auto snap = p->snapshot();
-  FACADE_REQUIRE_OK(snap);
+  REQUIRE_OK(snap);
   CHECK(as_player(snap->last_saved_data).coins == 0);
 
-  FACADE_REQUIRE_OK(p->save());
+  REQUIRE_OK(p->save());
   snap = p->snapshot();
-  FACADE_REQUIRE_OK(snap);
+  REQUIRE_OK(snap);
   CHECK(as_player(snap->last_saved_data).coins == 5);
   auto copy = players->get("user-1");
-  FACADE_REQUIRE_OK(copy);
+  REQUIRE_OK(copy);
   REQUIRE(copy->has_value());
   CHECK(as_player((*copy)->data).coins == 5);
   REQUIRE((*copy)->meta.active_session);
   CHECK(*(*copy)->meta.active_session == p->session());
 
-  FACADE_REQUIRE_OK(p->add_user_id(77));
-  FACADE_REQUIRE_OK(p->update([](player& x) { x.coins += 1; }));
-  FACADE_REQUIRE_OK(p->end_session());
+  REQUIRE_OK(p->add_user_id(77));
+  REQUIRE_OK(p->update([](player& x) { x.coins += 1; }));
+  REQUIRE_OK(p->end_session());
   CHECK_FALSE(p->is_active());
   CHECK_FALSE(p->update([](player& x) { x.coins += 100; }).ok());
 
   copy = players->get("user-1");
-  FACADE_REQUIRE_OK(copy);
+  REQUIRE_OK(copy);
   REQUIRE(copy->has_value());
   CHECK(as_player((*copy)->data).coins == 6);
   CHECK_FALSE((*copy)->meta.active_session.has_value());
   CHECK((*copy)->user_ids == std::vector<std::int64_t>{77});
 
   auto p2 = players->start_session("user-1");
-  FACADE_REQUIRE_OK(p2);
+  REQUIRE_OK(p2);
   auto d2 = p2->data();
-  FACADE_REQUIRE_OK(d2);
+  REQUIRE_OK(d2);
   CHECK(d2->coins == 6);
   snap = p2->snapshot();
-  FACADE_REQUIRE_OK(snap);
+  REQUIRE_OK(snap);
   CHECK(snap->meta.session_load_count == 2);
   CHECK(snap->user_ids == std::vector<std::int64_t>{77});
-  FACADE_REQUIRE_OK(p2->end_session());
+  REQUIRE_OK(p2->end_session());
 
   auto removed = players->remove("user-1");
-  FACADE_REQUIRE_OK(removed);
+  REQUIRE_OK(removed);
   CHECK(*removed);
   auto gone = players->get("user-1");
-  FACADE_REQUIRE_OK(gone);
+  REQUIRE_OK(gone);
   CHECK_FALSE(gone->has_value());
-  FACADE_REQUIRE_OK(n.shutdown());
+  REQUIRE_OK(n.shutdown());
 }
 
 TEST_CASE("a key started again right after end_session returns is never found still active") {
   live_env env;
   node n(*env.sys, env.storage, env.config("facade-1"));
   auto players = n.open<player>("players", player{});
-  FACADE_REQUIRE_OK(players);
+  REQUIRE_OK(players);
   for (int i = 0; i < 100; ++i) {
     auto p = players->start_session("user-1");
     REQUIRE_MESSAGE(p.ok(), "round " << i << ": " << describe(p));
-    FACADE_REQUIRE_OK(p->update([](player& d) { d.coins += 1; }));
-    FACADE_REQUIRE_OK(p->end_session());
+    REQUIRE_OK(p->update([](player& d) { d.coins += 1; }));
+    REQUIRE_OK(p->end_session());
   }
   auto copy = players->get("user-1");
-  FACADE_REQUIRE_OK(copy);
+  REQUIRE_OK(copy);
   REQUIRE(copy->has_value());
   CHECK(as_player((*copy)->data).coins == 100);
   CHECK((*copy)->meta.session_load_count == 100);
-  FACADE_REQUIRE_OK(n.shutdown());
+  REQUIRE_OK(n.shutdown());
 }
 
 TEST_CASE("a typed profile takes the struct's defaults for fields its stored data lacks") {
   live_env env;
   node n(*env.sys, env.storage, env.config("facade-1"));
   auto old_players = n.open<player_v1>("players", player_v1{});
-  FACADE_REQUIRE_OK(old_players);
+  REQUIRE_OK(old_players);
   auto p = old_players->start_session("user-1");
-  FACADE_REQUIRE_OK(p);
-  FACADE_REQUIRE_OK(p->update([](player_v1& d) { d.coins = 3; }));
-  FACADE_REQUIRE_OK(p->end_session());
+  REQUIRE_OK(p);
+  REQUIRE_OK(p->update([](player_v1& d) { d.coins = 3; }));
+  REQUIRE_OK(p->end_session());
 
   player tmpl;
   tmpl.title = "veteran";
   auto players = n.open<player>("players", tmpl);
-  FACADE_REQUIRE_OK(players);
+  REQUIRE_OK(players);
   auto p2 = players->start_session("user-1");
-  FACADE_REQUIRE_OK(p2);
+  REQUIRE_OK(p2);
   auto d = p2->data();
-  FACADE_REQUIRE_OK(d);
+  REQUIRE_OK(d);
   CHECK(d->coins == 3);
   CHECK(d->title == "veteran");
-  FACADE_REQUIRE_OK(p2->end_session());
+  REQUIRE_OK(p2->end_session());
   auto copy = players->get("user-1");
-  FACADE_REQUIRE_OK(copy);
+  REQUIRE_OK(copy);
   REQUIRE(copy->has_value());
   CHECK(as_player((*copy)->data).title == "veteran");
-  FACADE_REQUIRE_OK(n.shutdown());
+  REQUIRE_OK(n.shutdown());
 }
 
 TEST_CASE("updates from several threads at once are all applied and saved") {
   live_env env;
   node n(*env.sys, env.storage, env.config("facade-1"));
   auto players = n.open<player>("players", player{});
-  FACADE_REQUIRE_OK(players);
+  REQUIRE_OK(players);
   auto p = players->start_session("user-1");
-  FACADE_REQUIRE_OK(p);
+  REQUIRE_OK(p);
   constexpr int threads = 4;
   constexpr int per_thread = 50;
   std::vector<std::thread> workers;
@@ -241,24 +232,24 @@ TEST_CASE("updates from several threads at once are all applied and saved") {
     w.join();
   for (int f : failures)
     CHECK(f == 0);
-  FACADE_REQUIRE_OK(p->end_session());
+  REQUIRE_OK(p->end_session());
   auto copy = players->get("user-1");
-  FACADE_REQUIRE_OK(copy);
+  REQUIRE_OK(copy);
   REQUIRE(copy->has_value());
   CHECK(as_player((*copy)->data).coins == threads * per_thread);
-  FACADE_REQUIRE_OK(n.shutdown());
+  REQUIRE_OK(n.shutdown());
 }
 
 TEST_CASE("a message sent through the facade reaches the typed profile's handler") {
   live_env env;
   node n(*env.sys, env.storage, env.config("facade-1"));
   auto players = n.open<player>("players", player{});
-  FACADE_REQUIRE_OK(players);
+  REQUIRE_OK(players);
   auto p = players->start_session("user-1");
-  FACADE_REQUIRE_OK(p);
+  REQUIRE_OK(p);
   auto handled = std::make_shared<std::promise<std::uint64_t>>();
   auto once = std::make_shared<std::once_flag>();
-  FACADE_REQUIRE_OK(p->message_handler(
+  REQUIRE_OK(p->message_handler(
     [handled, once](profile_context& c, const incoming_message& m,
                     const std::function<void()>& processed) {
       auto* gift = m.data.get("gift");
@@ -269,18 +260,18 @@ TEST_CASE("a message sent through the facade reaches the typed profile's handler
       std::call_once(*once, [&] { handled->set_value(m.id); });
     }));
   auto id = players->message("user-1", value::object({{"gift", 10}}));
-  FACADE_REQUIRE_OK(id);
+  REQUIRE_OK(id);
   auto done = handled->get_future();
   REQUIRE(done.wait_for(60s) == std::future_status::ready);
   CHECK(done.get() == *id);
-  FACADE_REQUIRE_OK(p->save()); // begun after the handler ran: includes it
+  REQUIRE_OK(p->save()); // begun after the handler ran: includes it
   auto copy = players->get("user-1");
-  FACADE_REQUIRE_OK(copy);
+  REQUIRE_OK(copy);
   REQUIRE(copy->has_value());
   CHECK(as_player((*copy)->data).coins == 10);
   CHECK((*copy)->messages.empty());
-  FACADE_REQUIRE_OK(p->end_session());
-  FACADE_REQUIRE_OK(n.shutdown());
+  REQUIRE_OK(p->end_session());
+  REQUIRE_OK(n.shutdown());
 }
 
 TEST_CASE("the facade's version cursor and set roll a typed profile back") {
@@ -289,20 +280,20 @@ TEST_CASE("the facade's version cursor and set roll a typed profile back") {
   live_env env(so);
   node n(*env.sys, env.storage, env.config("facade-1"));
   auto players = n.open<player>("players", player{});
-  FACADE_REQUIRE_OK(players);
+  REQUIRE_OK(players);
   auto p = players->start_session("user-1");
-  FACADE_REQUIRE_OK(p);
+  REQUIRE_OK(p);
   for (int i = 1; i <= 3; ++i) {
-    FACADE_REQUIRE_OK(p->update([i](player& d) { d.coins = i * 10; }));
-    FACADE_REQUIRE_OK(p->save());
+    REQUIRE_OK(p->update([i](player& d) { d.coins = i * 10; }));
+    REQUIRE_OK(p->save());
   }
-  FACADE_REQUIRE_OK(p->end_session());
+  REQUIRE_OK(p->end_session());
 
   std::vector<std::int64_t> seen;
   auto up = players->version_query("user-1");
   while (true) {
     auto next = up.next();
-    FACADE_REQUIRE_OK(next);
+    REQUIRE_OK(next);
     if (!next->has_value())
       break;
     seen.push_back(as_player((*next)->data).coins);
@@ -312,27 +303,27 @@ TEST_CASE("the facade's version cursor and set roll a typed profile back") {
 
   auto down = players->version_query("user-1", true);
   auto newest = down.next();
-  FACADE_REQUIRE_OK(newest);
+  REQUIRE_OK(newest);
   REQUIRE(newest->has_value());
   CHECK(as_player((*newest)->data).coins == 30);
   std::optional<profile_copy> twenty;
   while (true) {
     auto next = down.next();
-    FACADE_REQUIRE_OK(next);
+    REQUIRE_OK(next);
     REQUIRE(next->has_value());
     if (as_player((*next)->data).coins == 20) {
       twenty = std::move(**next);
       break;
     }
   }
-  FACADE_REQUIRE_OK(players->set(*twenty));
+  REQUIRE_OK(players->set(*twenty));
   auto p2 = players->start_session("user-1");
-  FACADE_REQUIRE_OK(p2);
+  REQUIRE_OK(p2);
   auto d = p2->data();
-  FACADE_REQUIRE_OK(d);
+  REQUIRE_OK(d);
   CHECK(d->coins == 20);
-  FACADE_REQUIRE_OK(p2->end_session());
-  FACADE_REQUIRE_OK(n.shutdown());
+  REQUIRE_OK(p2->end_session());
+  REQUIRE_OK(n.shutdown());
 }
 
 TEST_CASE("a facade shutdown does the final save of every session with reason shutdown") {
@@ -342,7 +333,7 @@ TEST_CASE("a facade shutdown does the final save of every session with reason sh
   {
     node n(*env.sys, env.storage, env.config("facade-1"));
     auto players = n.open<player>("players", player{});
-    FACADE_REQUIRE_OK(players);
+    REQUIRE_OK(players);
     std::vector<profile<player>> ps;
     for (int i = 0; i < 3; ++i) {
       start_options o;
@@ -353,11 +344,11 @@ TEST_CASE("a facade shutdown does the final save of every session with reason sh
           reasons->push_back(r);
         });
       auto p = players->start_session("user-" + std::to_string(i), o);
-      FACADE_REQUIRE_OK(p);
-      FACADE_REQUIRE_OK(p->update([i](player& d) { d.coins = i + 1; }));
+      REQUIRE_OK(p);
+      REQUIRE_OK(p->update([i](player& d) { d.coins = i + 1; }));
       ps.push_back(std::move(*p));
     }
-    FACADE_REQUIRE_OK(n.shutdown(30s));
+    REQUIRE_OK(n.shutdown(30s));
     CHECK(n.is_closing());
     {
       std::lock_guard<std::mutex> g(*mutex);
@@ -374,18 +365,18 @@ TEST_CASE("a facade shutdown does the final save of every session with reason sh
   // A new node on the same storage finds everything saved and unlocked.
   node n2(*env.sys, env.storage, env.config("facade-2"));
   auto players = n2.open<player>("players", player{});
-  FACADE_REQUIRE_OK(players);
+  REQUIRE_OK(players);
   for (int i = 0; i < 3; ++i) {
     auto copy = players->get("user-" + std::to_string(i));
-    FACADE_REQUIRE_OK(copy);
+    REQUIRE_OK(copy);
     REQUIRE(copy->has_value());
     CHECK_FALSE((*copy)->meta.active_session.has_value());
     auto d = as_player((*copy)->data);
     CHECK(d.coins == i + 1);
     CHECK(d.items == std::vector<std::string>{"farewell"});
     auto p = players->start_session("user-" + std::to_string(i));
-    FACADE_REQUIRE_OK(p); // at once: no lock to wait for
-    FACADE_REQUIRE_OK(p->end_session());
+    REQUIRE_OK(p); // at once: no lock to wait for
+    REQUIRE_OK(p->end_session());
   }
-  FACADE_REQUIRE_OK(n2.shutdown());
+  REQUIRE_OK(n2.shutdown());
 }

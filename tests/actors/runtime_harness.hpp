@@ -38,6 +38,7 @@
 #include "profilestore/store/memory_backend.hpp"
 #include "profilestore/store/record_codec.hpp"
 #include "profilestore/store/versions.hpp"
+#include "result_checks.hpp"
 
 namespace profilestore::testing {
 
@@ -336,7 +337,7 @@ struct runtime : test_system {
     version_query q;
     q.limit = 10'000;
     auto page = storage.shared_storage->list_versions(store_name, key, q);
-    REQUIRE_MESSAGE(page.ok(), describe_error(page));
+    REQUIRE_MESSAGE(page.ok(), describe(page));
     return page->versions;
   }
 
@@ -362,7 +363,7 @@ struct runtime : test_system {
     w.force_new_version = true;
     auto info = write_version(**txn, store_name, key, w, now_ms(),
                               storage.shared_storage->options().versions);
-    REQUIRE_MESSAGE(info.ok(), describe_error(info));
+    REQUIRE_MESSAGE(info.ok(), describe(info));
     REQUIRE((*txn)->commit().ok());
   }
 
@@ -378,7 +379,7 @@ struct runtime : test_system {
     op.template_data
       = std::make_shared<const std::string>(encode_msgpack(value_map{}));
     auto r = storage.shared_storage->apply(op, now_ms());
-    REQUIRE_MESSAGE(r.ok(), describe_error(r));
+    REQUIRE_MESSAGE(r.ok(), describe(r));
     REQUIRE(std::get<start_session_reply>(r->reply).outcome
             == start_outcome::started);
   }
@@ -414,12 +415,6 @@ struct runtime : test_system {
   std::shared_ptr<std::vector<error_event>> watch_errors() {
     return watch_errors(*n);
   }
-
-private:
-  template <class T>
-  static std::string describe_error(const result<T>& r) {
-    return r.ok() ? std::string("ok") : r.err().to_string();
-  }
 };
 
 // Adds `n` coins to a value profile.
@@ -443,24 +438,3 @@ inline std::int64_t stored_coins(const record& rec) {
 }
 
 } // namespace profilestore::testing
-
-namespace profilestore::testing {
-
-// "ok" or the error, for failure messages.
-template <class T>
-std::string describe(const result<T>& r) {
-  return r.ok() ? std::string("ok") : r.err().to_string();
-}
-
-} // namespace profilestore::testing
-
-#define REQUIRE_OK(expr)                                                       \
-  do {                                                                         \
-    auto&& ps_result_ = (expr);                                                \
-    REQUIRE_MESSAGE(ps_result_.ok(), ::profilestore::testing::describe(ps_result_)); \
-  } while (false)
-#define CHECK_OK(expr)                                                         \
-  do {                                                                         \
-    auto&& ps_result_ = (expr);                                                \
-    CHECK_MESSAGE(ps_result_.ok(), ::profilestore::testing::describe(ps_result_)); \
-  } while (false)

@@ -17,20 +17,10 @@
 #include "profilestore/actors/node.hpp"
 #include "profilestore/store/lmdb_backend.hpp"
 #include "profilestore/store/node_directory.hpp"
+#include "result_checks.hpp"
 #include "temp_dir.hpp"
 
 namespace profilestore::testing {
-
-template <class T>
-std::string describe(const result<T>& r) {
-  return r.ok() ? std::string("ok") : r.err().to_string();
-}
-
-#define CLUSTER_REQUIRE_OK(expr)                                               \
-  do {                                                                         \
-    auto&& r_ = (expr);                                                        \
-    REQUIRE_MESSAGE(r_.ok(), ::profilestore::testing::describe(r_));           \
-  } while (false)
 
 // One storage node: an LMDB folder published on 127.0.0.1. stop() and
 // start() again on the same folder and port model a storage restart.

@@ -30,11 +30,11 @@ struct player {
 // LOAD_REPEAT_PERIOD of a minute, a start below succeeds within its 5 s only
 // through storage's notices.
 void no_timed_retries(node& n) {
-  CLUSTER_REQUIRE_OK(n.set_constant("FIRST_LOAD_REPEAT", 60));
-  CLUSTER_REQUIRE_OK(n.set_constant("LOAD_REPEAT_PERIOD", 60));
+  REQUIRE_OK(n.set_constant("FIRST_LOAD_REPEAT", 60));
+  REQUIRE_OK(n.set_constant("LOAD_REPEAT_PERIOD", 60));
   // Shorter than NODE_LEASE: a start that waited for the owner's lease
   // instead of its hand-off fails.
-  CLUSTER_REQUIRE_OK(n.set_constant("START_SESSION_TIMEOUT", 5));
+  REQUIRE_OK(n.set_constant("START_SESSION_TIMEOUT", 5));
 }
 
 template <class T>
@@ -56,43 +56,43 @@ TEST_CASE("a profile moves to another game node with the owner's last data, at o
   no_timed_retries(b.get());
   auto on_a = a.get().open<player>("players", player{});
   auto on_b = b.get().open<player>("players", player{});
-  CLUSTER_REQUIRE_OK(on_a);
-  CLUSTER_REQUIRE_OK(on_b);
+  REQUIRE_OK(on_a);
+  REQUIRE_OK(on_b);
 
   std::promise<last_save_reason> last_save;
   start_options opts;
   opts.hooks.on_last_save.push_back(
     [&](profile_context&, last_save_reason r) { last_save.set_value(r); });
   auto pa = on_a->start_session("user-1", std::move(opts));
-  CLUSTER_REQUIRE_OK(pa);
+  REQUIRE_OK(pa);
   // Changed in memory only: the hand-off's final save must carry it.
-  CLUSTER_REQUIRE_OK(pa->update([](player& d) {
+  REQUIRE_OK(pa->update([](player& d) {
     d.coins = 7;
     d.items.push_back("sword");
   }));
 
   auto pb = on_b->start_session("user-1");
-  CLUSTER_REQUIRE_OK(pb);
+  REQUIRE_OK(pb);
   auto fut = last_save.get_future();
   CHECK(wait_for(fut) == last_save_reason::external);
   auto db = pb->data();
-  CLUSTER_REQUIRE_OK(db);
+  REQUIRE_OK(db);
   CHECK(db->coins == 7);
   CHECK(db->items == std::vector<std::string>{"sword"});
   CHECK_FALSE(pa->is_active());
   CHECK(pb->session().node == "game-b");
 
   // And back again.
-  CLUSTER_REQUIRE_OK(pb->update([](player& d) { d.coins += 1; }));
+  REQUIRE_OK(pb->update([](player& d) { d.coins += 1; }));
   auto back = on_a->start_session("user-1");
-  CLUSTER_REQUIRE_OK(back);
+  REQUIRE_OK(back);
   auto da = back->data();
-  CLUSTER_REQUIRE_OK(da);
+  REQUIRE_OK(da);
   CHECK(da->coins == 8);
   auto snap = back->snapshot();
-  CLUSTER_REQUIRE_OK(snap);
+  REQUIRE_OK(snap);
   CHECK(snap->meta.session_load_count == 3);
-  CLUSTER_REQUIRE_OK(back->end_session());
+  REQUIRE_OK(back->end_session());
 }
 
 // Storage on another node cannot be read synchronously, so the profile keeps
@@ -103,7 +103,7 @@ TEST_CASE("LastSavedData on a game node follows its saves and transact with stor
   s.start();
   game_node a({"game-a", 1, {s.where()}});
   auto on_a = a.get().open<player>("players", player{});
-  CLUSTER_REQUIRE_OK(on_a);
+  REQUIRE_OK(on_a);
   auto coins_saved = [](const profile<player>& p) -> std::int64_t {
     auto snap = p.snapshot();
     REQUIRE(snap.ok());
@@ -115,16 +115,16 @@ TEST_CASE("LastSavedData on a game node follows its saves and transact with stor
   };
   auto p1 = on_a->start_session("user-1");
   auto p2 = on_a->start_session("user-2");
-  CLUSTER_REQUIRE_OK(p1);
-  CLUSTER_REQUIRE_OK(p2);
-  CLUSTER_REQUIRE_OK(p1->update([](player& d) { d.coins = 5; }));
+  REQUIRE_OK(p1);
+  REQUIRE_OK(p2);
+  REQUIRE_OK(p1->update([](player& d) { d.coins = 5; }));
   CHECK(coins_saved(*p1) == 0); // changed in memory, not saved
-  CLUSTER_REQUIRE_OK(p1->save());
+  REQUIRE_OK(p1->save());
   CHECK(coins_saved(*p1) == 5);
-  CLUSTER_REQUIRE_OK(p1->update([](player& d) { d.coins = 6; }));
+  REQUIRE_OK(p1->update([](player& d) { d.coins = 6; }));
   CHECK(coins_saved(*p1) == 5);
 
-  CLUSTER_REQUIRE_OK(a.get().transact({p1->handle(), p2->handle()},
+  REQUIRE_OK(a.get().transact({p1->handle(), p2->handle()},
                                       [](std::vector<profile_context*>& ps) {
                                         ps[0]->data_as<player>()->coins -= 2;
                                         ps[1]->data_as<player>()->coins += 2;
@@ -132,8 +132,8 @@ TEST_CASE("LastSavedData on a game node follows its saves and transact with stor
                                       }));
   CHECK(coins_saved(*p1) == 4);
   CHECK(coins_saved(*p2) == 2);
-  CLUSTER_REQUIRE_OK(p1->end_session());
-  CLUSTER_REQUIRE_OK(p2->end_session());
+  REQUIRE_OK(p1->end_session());
+  REQUIRE_OK(p2->end_session());
 }
 
 TEST_CASE("a message sent from one game node reaches the profile's owner on another") {
@@ -144,8 +144,8 @@ TEST_CASE("a message sent from one game node reaches the profile's owner on anot
   game_node b({"game-b", 1, {s.where()}});
   auto on_a = a.get().open<player>("players", player{});
   auto on_b = b.get().open<player>("players", player{});
-  CLUSTER_REQUIRE_OK(on_a);
-  CLUSTER_REQUIRE_OK(on_b);
+  REQUIRE_OK(on_a);
+  REQUIRE_OK(on_b);
 
   std::promise<std::int64_t> got;
   start_options opts;
@@ -159,13 +159,13 @@ TEST_CASE("a message sent from one game node reaches the profile's owner on anot
       got.set_value(c.data_as<player>()->coins);
     });
   auto pa = on_a->start_session("user-2", std::move(opts));
-  CLUSTER_REQUIRE_OK(pa);
-  CLUSTER_REQUIRE_OK(on_b->message("user-2", value::object({{"coins", 5}})));
+  REQUIRE_OK(pa);
+  REQUIRE_OK(on_b->message("user-2", value::object({{"coins", 5}})));
   auto fut = got.get_future();
   CHECK(wait_for(fut) == 5);
-  CLUSTER_REQUIRE_OK(pa->end_session());
+  REQUIRE_OK(pa->end_session());
   auto copy = on_b->get("user-2");
-  CLUSTER_REQUIRE_OK(copy);
+  REQUIRE_OK(copy);
   REQUIRE(copy->has_value());
   CHECK((*copy)->messages.empty());
 }
@@ -181,13 +181,13 @@ TEST_CASE("when the owner's node stops answering another node takes the session 
   no_timed_retries(b.get());
   auto on_a = a.get().open<player>("players", player{});
   auto on_b = b.get().open<player>("players", player{});
-  CLUSTER_REQUIRE_OK(on_a);
-  CLUSTER_REQUIRE_OK(on_b);
+  REQUIRE_OK(on_a);
+  REQUIRE_OK(on_b);
   auto pa = on_a->start_session("user-3");
-  CLUSTER_REQUIRE_OK(pa);
-  CLUSTER_REQUIRE_OK(pa->update([](player& d) { d.coins = 3; }));
-  CLUSTER_REQUIRE_OK(pa->save());
-  CLUSTER_REQUIRE_OK(pa->update([](player& d) { d.coins = 100; })); // unsaved
+  REQUIRE_OK(pa);
+  REQUIRE_OK(pa->update([](player& d) { d.coins = 3; }));
+  REQUIRE_OK(pa->save());
+  REQUIRE_OK(pa->update([](player& d) { d.coins = 100; })); // unsaved
   auto stale = pa->session();
 
   // A's node is cut off from storage: it can neither hand the profile over
@@ -196,12 +196,12 @@ TEST_CASE("when the owner's node stops answering another node takes the session 
   // last saved data.
   caf::anon_send_exit(a.remote().writer, caf::exit_reason::kill);
   auto pb = on_b->start_session("user-3");
-  CLUSTER_REQUIRE_OK(pb);
+  REQUIRE_OK(pb);
   auto db = pb->data();
-  CLUSTER_REQUIRE_OK(db);
+  REQUIRE_OK(db);
   CHECK(db->coins == 3);
   auto snap = pb->snapshot();
-  CLUSTER_REQUIRE_OK(snap);
+  REQUIRE_OK(snap);
   CHECK(snap->meta.session_load_count == 2);
 
   // Fencing: a save in A's old session is refused by storage.
@@ -215,9 +215,9 @@ TEST_CASE("when the owner's node stops answering another node takes the session 
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.err().code() == errc::not_owner);
   auto after = pb->data();
-  CLUSTER_REQUIRE_OK(after);
+  REQUIRE_OK(after);
   CHECK(after->coins == 3);
-  CLUSTER_REQUIRE_OK(pb->end_session());
+  REQUIRE_OK(pb->end_session());
 }
 
 TEST_CASE("a node that cannot renew its lease ends its sessions") {
@@ -227,7 +227,7 @@ TEST_CASE("a node that cannot renew its lease ends its sessions") {
   // A renews its lease once, when it connects, and never again.
   game_node a({"game-a", 1, {s.where()}, std::chrono::hours(1), 1500ms});
   auto on_a = a.get().open<player>("players", player{});
-  CLUSTER_REQUIRE_OK(on_a);
+  REQUIRE_OK(on_a);
   std::promise<void> ended;
   std::promise<error> reported;
   std::atomic<bool> once{false};
@@ -238,7 +238,7 @@ TEST_CASE("a node that cannot renew its lease ends its sessions") {
   start_options opts;
   opts.hooks.on_session_end.push_back([&](profile_context&) { ended.set_value(); });
   auto pa = on_a->start_session("user-5", std::move(opts));
-  CLUSTER_REQUIRE_OK(pa);
+  REQUIRE_OK(pa);
   auto fut = ended.get_future();
   wait_for(fut);
   CHECK_FALSE(pa->is_active());
@@ -253,25 +253,25 @@ TEST_CASE("game nodes reconnect after a storage restart and their sessions go on
   auto port = s.port();
   game_node a({"game-a", 1, {s.where()}});
   auto on_a = a.get().open<player>("players", player{});
-  CLUSTER_REQUIRE_OK(on_a);
+  REQUIRE_OK(on_a);
   auto pa = on_a->start_session("user-4");
-  CLUSTER_REQUIRE_OK(pa);
-  CLUSTER_REQUIRE_OK(pa->update([](player& d) { d.coins = 4; }));
-  CLUSTER_REQUIRE_OK(pa->save());
+  REQUIRE_OK(pa);
+  REQUIRE_OK(pa->update([](player& d) { d.coins = 4; }));
+  REQUIRE_OK(pa->save());
 
   s.stop();
   // While storage is gone a read is a clear error, not a hang.
   auto during = on_a->get("user-4");
   REQUIRE_FALSE(during.ok());
   s.start(port);
-  CLUSTER_REQUIRE_OK(wait_connected(a.system(), a.remote(), 10s));
+  REQUIRE_OK(wait_connected(a.system(), a.remote(), 10s));
 
-  CLUSTER_REQUIRE_OK(pa->update([](player& d) { d.coins += 1; }));
-  CLUSTER_REQUIRE_OK(pa->save());
+  REQUIRE_OK(pa->update([](player& d) { d.coins += 1; }));
+  REQUIRE_OK(pa->save());
   CHECK(pa->is_active());
-  CLUSTER_REQUIRE_OK(pa->end_session());
+  REQUIRE_OK(pa->end_session());
   auto copy = on_a->get("user-4");
-  CLUSTER_REQUIRE_OK(copy);
+  REQUIRE_OK(copy);
   REQUIRE(copy->has_value());
   auto data = (*copy)->data.find("coins");
   REQUIRE(data != nullptr);
@@ -287,7 +287,7 @@ TEST_CASE("keys are spread over storage shards by shard_of and transact stays on
   s2.start();
   game_node a({"game-a", 1, {s1.where(), s2.where()}});
   auto on_a = a.get().open<player>("players", player{});
-  CLUSTER_REQUIRE_OK(on_a);
+  REQUIRE_OK(on_a);
 
   std::vector<std::string> keys;
   for (int i = 0; i < 16; ++i)
@@ -295,7 +295,7 @@ TEST_CASE("keys are spread over storage shards by shard_of and transact stays on
   std::vector<profile<player>> open;
   for (auto& k : keys) {
     auto p = on_a->start_session(k);
-    CLUSTER_REQUIRE_OK(p);
+    REQUIRE_OK(p);
     open.push_back(*p);
   }
   int on_first = 0;
@@ -306,8 +306,8 @@ TEST_CASE("keys are spread over storage shards by shard_of and transact stays on
     auto& other = shard == 0 ? s2 : s1;
     auto here = mine.actors().shared_storage->get("players", keys[i]);
     auto there = other.actors().shared_storage->get("players", keys[i]);
-    CLUSTER_REQUIRE_OK(here);
-    CLUSTER_REQUIRE_OK(there);
+    REQUIRE_OK(here);
+    REQUIRE_OK(there);
     CHECK(here->has_value());
     CHECK_FALSE(there->has_value());
   }
@@ -327,24 +327,24 @@ TEST_CASE("keys are spread over storage shards by shard_of and transact stays on
   REQUIRE_FALSE(across.ok());
   CHECK(across.err().code() == errc::invalid_argument);
   auto dx = open[x].data();
-  CLUSTER_REQUIRE_OK(dx);
+  REQUIRE_OK(dx);
   CHECK(dx->coins == 0);
 
   // Two keys on one shard: atomic as on one node.
   std::size_t z = x + 1;
   while (z == y || shard_of("players", keys[z], 2) != shard_of("players", keys[x], 2))
     ++z;
-  CLUSTER_REQUIRE_OK(a.get().transact({open[x].handle(), open[z].handle()},
+  REQUIRE_OK(a.get().transact({open[x].handle(), open[z].handle()},
                                       [](std::vector<profile_context*>& ps) {
                                         ps[0]->data_as<player>()->coins -= 2;
                                         ps[1]->data_as<player>()->coins += 2;
                                         return result<void>{};
                                       }));
   auto dz = open[z].data();
-  CLUSTER_REQUIRE_OK(dz);
+  REQUIRE_OK(dz);
   CHECK(dz->coins == 2);
   for (auto& p : open)
-    CLUSTER_REQUIRE_OK(p.end_session());
+    REQUIRE_OK(p.end_session());
 }
 
 TEST_CASE("the node directory holds each game node's lease") {
@@ -353,9 +353,9 @@ TEST_CASE("the node directory holds each game node's lease") {
   s.start();
   game_node a({"game-a", 7, {s.where()}});
   auto txn = s.actors().shared_storage->get_backend().begin_read();
-  CLUSTER_REQUIRE_OK(txn);
+  REQUIRE_OK(txn);
   auto entry = read_node(**txn, "game-a");
-  CLUSTER_REQUIRE_OK(entry);
+  REQUIRE_OK(entry);
   REQUIRE(entry->has_value());
   CHECK((*entry)->incarnation == 7);
   CHECK((*entry)->lease_until - (*entry)->heartbeat == 10'000);

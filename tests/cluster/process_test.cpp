@@ -15,6 +15,7 @@
 #include "profilestore/codec/json.hpp"
 #include "profilestore/store/lmdb_backend.hpp"
 #include "profilestore/store/storage.hpp"
+#include "result_checks.hpp"
 #include "temp_dir.hpp"
 
 using namespace profilestore;
@@ -30,11 +31,6 @@ std::uint16_t ready_port(child_process& p) {
   auto port = read_ready_port(p, "a node");
   REQUIRE_MESSAGE(port.ok(), port.err().message());
   return *port;
-}
-
-template <class T>
-std::string describe(const result<T>& r) {
-  return r.ok() ? std::string("ok") : r.err().to_string();
 }
 
 struct driver {

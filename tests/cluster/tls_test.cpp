@@ -63,14 +63,14 @@ TEST_CASE("nodes with certificates from the cluster's CA work together over TLS,
     go.tls = cluster;
     game_node a(go);
     auto players = a.get().open("players", value::object({{"coins", 0}}));
-    CLUSTER_REQUIRE_OK(players);
+    REQUIRE_OK(players);
     auto p = players->start_session("user-1");
-    CLUSTER_REQUIRE_OK(p);
-    CLUSTER_REQUIRE_OK(p->with_context(
+    REQUIRE_OK(p);
+    REQUIRE_OK(p->with_context(
       [](profile_context& c) { (*c.data_value())["coins"] = value(9); }));
-    CLUSTER_REQUIRE_OK(p->end_session());
+    REQUIRE_OK(p->end_session());
     auto copy = players->get("user-1");
-    CLUSTER_REQUIRE_OK(copy);
+    REQUIRE_OK(copy);
     REQUIRE(copy->has_value());
     CHECK(*(*copy)->data.get("coins")->to_int64() == 9);
   }
@@ -81,9 +81,9 @@ TEST_CASE("nodes with certificates from the cluster's CA work together over TLS,
   CHECK_FALSE(plain.ok());
   // Nothing a refused peer did reached storage.
   auto txn = s.actors().shared_storage->get_backend().begin_read();
-  CLUSTER_REQUIRE_OK(txn);
+  REQUIRE_OK(txn);
   auto intruder = read_node(**txn, "intruder");
-  CLUSTER_REQUIRE_OK(intruder);
+  REQUIRE_OK(intruder);
   CHECK_FALSE(intruder->has_value());
 }
 
