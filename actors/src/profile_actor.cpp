@@ -125,6 +125,7 @@ public:
     node = std::move(a.node);
     writer = std::move(a.writer);
     shared = std::move(a.shared);
+    stored_updates_ = a.rec.updates;
     merge_updates(a.rec.updates);
   }
 
@@ -228,6 +229,10 @@ public:
     req.key_metadata.clear();
     encode_msgpack(key_metadata_, req.key_metadata);
     req.processed_update_ids.assign(processed.begin(), processed.end());
+    for (auto id : clear_asked_)
+      if (processed.count(id) == 0)
+        req.processed_update_ids.push_back(id);
+    req.lock_update_ids.assign(lock_asked_.begin(), lock_asked_.end());
     return req;
   }
 
@@ -291,6 +296,35 @@ public:
       processed.erase(id);
     failures = 0;
     merge_updates(reply.updates);
+    note_stored_updates(reply.updates);
+  }
+
+  // The queue after a save: lock and clear requests it carried out are done.
+  void note_stored_updates(const std::vector<queued_update>& updates) {
+    stored_updates_ = updates;
+    auto find = [&](std::uint64_t id) -> const queued_update* {
+      for (const auto& u : stored_updates_)
+        if (u.id == id)
+          return &u;
+      return nullptr;
+    };
+    for (auto i = lock_asked_.begin(); i != lock_asked_.end();) {
+      auto* u = find(*i);
+      i = (!u || u->locked) ? lock_asked_.erase(i) : std::next(i);
+    }
+    for (auto i = clear_asked_.begin(); i != clear_asked_.end();)
+      i = find(*i) ? std::next(i) : clear_asked_.erase(i);
+  }
+
+  // A sender's new or changed update, told at once by storage.
+  void note_sent_update(const queued_update& update) {
+    for (auto& u : stored_updates_)
+      if (u.id == update.id) {
+        if (update.version >= u.version && !u.locked)
+          u = update;
+        return;
+      }
+    stored_updates_.push_back(update);
   }
 
   void on_saved(const std::shared_ptr<const std::string>& bytes, bool final,
@@ -532,6 +566,7 @@ caf::behavior profile_behavior(profile_actor* self,
     [self](notify_atom) { self->state.deliver_messages(); },
     [self](notify_atom, const queued_update& update) {
       auto& st = self->state;
+      st.note_sent_update(update);
       st.merge_updates({update});
       st.deliver_messages();
     },

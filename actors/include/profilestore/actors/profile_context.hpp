@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,24 @@ public:
   // Fills keys missing from the data with the store's template, deeply.
   void reconcile();
 
+  // The GlobalUpdates queue as storage last reported it (at the start, after
+  // each save, and when a sender's update arrives), locked entries included.
+  // ProfileService's global updates (compat layer) read it.
+  const std::vector<queued_update>& stored_updates() const noexcept {
+    return stored_updates_;
+  }
+  // ProfileService's state machine, carried out by the next save: mark an
+  // active update locked (lock_update_ids), or remove an update the owner has
+  // processed (processed_update_ids). Kept until a save shows them done.
+  void lock_update(std::uint64_t id) { lock_asked_.insert(id); }
+  void clear_update(std::uint64_t id) { clear_asked_.insert(id); }
+  const std::set<std::uint64_t>& updates_to_lock() const noexcept {
+    return lock_asked_;
+  }
+  const std::set<std::uint64_t>& updates_to_clear() const noexcept {
+    return clear_asked_;
+  }
+
   // Ask for a save (or the end of the session) after this callback.
   void save() noexcept { save_asked_ = true; }
   void end_session() noexcept { end_asked_ = true; }
@@ -90,6 +109,9 @@ protected:
   std::vector<std::int64_t> user_ids_;
   value key_metadata_;
   value meta_tags_;
+  std::vector<queued_update> stored_updates_;
+  std::set<std::uint64_t> lock_asked_;
+  std::set<std::uint64_t> clear_asked_;
   bool active_ = true;
   bool save_asked_ = false;
   bool end_asked_ = false;
