@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "profilestore/compat/profile_handler.hpp"
+#include "profilestore/compat/profile_service.hpp"
 #include "profilestore/store/lmdb_backend.hpp"
 #include "temp_dir.hpp"
 
@@ -253,4 +254,50 @@ TEST_CASE("respect_session_lock true waits for the owner's last save and false t
   H_REQUIRE_OK((*stolen)->save(true));
   H_REQUIRE_OK(a.shutdown());
   H_REQUIRE_OK(b.shutdown());
+}
+
+TEST_CASE("the blocking ProfileService calls load update send view and release on a threaded system") {
+  live_env env;
+  node n(*env.sys, env.storage, env.config("service-1"));
+  compat::profile_service service(*env.sys, n);
+  auto players = service.get_profile_store("players",
+                                           value::object({{"coins", 0}}));
+  H_REQUIRE_OK(players);
+  auto sent = players->global_update_profile("user-1", [](compat::global_updates& g) {
+    auto r = g.add_active_update(value::object({{"gift", 4}}));
+    CHECK(r.ok());
+  });
+  H_REQUIRE_OK(sent);
+  REQUIRE(sent->get_active_updates().size() == 1);
+  auto id = sent->get_active_updates()[0].id;
+
+  auto loaded = players->load_profile("user-1");
+  H_REQUIRE_OK(loaded);
+  REQUIRE(loaded->has_value());
+  auto& p = **loaded;
+  CHECK(p.is_active());
+  H_REQUIRE_OK(p.with([id](compat::service_profile_view& v) {
+    auto active = v.global_updates().get_active_updates();
+    REQUIRE(active.size() == 1);
+    v.data()["coins"] = *active[0].data.get("gift")->to_int64();
+    auto locked = v.global_updates().lock_active_update(id);
+    CHECK(locked.ok());
+  }));
+  H_REQUIRE_OK(p.save());
+  H_REQUIRE_OK(p.with([id](compat::service_profile_view& v) {
+    auto cleared = v.global_updates().clear_locked_update(id);
+    CHECK(cleared.ok());
+  }));
+  H_REQUIRE_OK(p.release());
+  CHECK_FALSE(p.is_active());
+
+  auto seen = players->view_profile("user-1");
+  H_REQUIRE_OK(seen);
+  REQUIRE(seen->has_value());
+  CHECK(*(*seen)->data.get("coins") == value(4));
+  CHECK((*seen)->global_updates.get_active_updates().empty());
+  CHECK((*seen)->global_updates.get_locked_updates().empty());
+  CHECK_FALSE((*seen)->meta_data.active_session.has_value());
+  H_REQUIRE_OK(n.shutdown());
+  CHECK(service.service_locked());
 }

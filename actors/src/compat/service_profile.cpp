@@ -95,16 +95,23 @@ global_updates service_profile_view::global_updates() {
 
 namespace {
 
-// A listener's exception must not stop the others or the actor.
-template <class F>
-void guarded(F&& f) {
-  try {
-    f();
-  } catch (const std::exception&) {
-    // The profile actor reports exceptions of its own callbacks; a compat
-    // listener's is contained here so that the remaining listeners run.
-  } catch (...) {
+// Runs every listener of a list even when one throws; the first exception
+// is thrown again afterwards, so that the profile actor reports it (it
+// guards every hook and handler) and the other listeners still ran.
+template <class List, class... Ts>
+void call_all(const List& listeners, Ts&... xs) {
+  std::exception_ptr first;
+  auto copy = listeners; // a listener may add listeners
+  for (auto& l : copy) {
+    try {
+      l(xs...);
+    } catch (...) {
+      if (!first)
+        first = std::current_exception();
+    }
   }
+  if (first)
+    std::rethrow_exception(first);
 }
 
 value decoded(const queued_update& u) {
@@ -145,16 +152,14 @@ void process_updates(profile_context& ctx,
         continue;
       st.seen_active[u.id] = u.version;
       auto data = decoded(u);
-      auto listeners = st.listeners.on_new_active_update;
-      for (auto& l : listeners)
-        guarded([&] { l(view, u.id, data); });
+      auto id = u.id;
+      call_all(st.listeners.on_new_active_update, view, id, data);
     } else if (st.seen_locked.insert(u.id).second) {
       if (ctx.updates_to_clear().count(u.id) > 0)
         continue;
       auto data = decoded(u);
-      auto listeners = st.listeners.on_new_locked_update;
-      for (auto& l : listeners)
-        guarded([&] { l(view, u.id, data); });
+      auto id = u.id;
+      call_all(st.listeners.on_new_locked_update, view, id, data);
     }
   }
 }
@@ -187,9 +192,7 @@ profile_hooks make_service_hooks(std::shared_ptr<service_session_state> state) {
       return;
     state->released = true;
     service_profile_view view(ctx, state);
-    auto listeners = state->listeners.on_release;
-    for (auto& l : listeners)
-      guarded([&] { l(view); });
+    call_all(state->listeners.on_release, view);
   });
   return h;
 }

@@ -9,7 +9,8 @@
 //
 // Each call has two forms: *_async(..., done) for actor code and for tests on
 // CAF's test coordinator (the work runs in a short-lived helper actor; `done`
-// runs there), and a blocking form for plain threads that waits at most a
+// runs there; a call refused before any work, e.g. while the service is
+// locked, answers at once on the caller's thread), and a blocking form for plain threads that waits at most a
 // bound derived from the node's constants (errc::timeout beyond it).
 //
 // load_profile's not_released_handler, as in the original: "force_load" (the
