@@ -81,8 +81,11 @@ public:
   result<void> clear_locked_update(std::uint64_t id);
 
   // ---- sender only (inside global_update_profile's handler) ----------------
-  // Each edit is checked here against the queue as read and again by storage
-  // when the handler's edits are written, all or none.
+  // Each edit is checked here against the queue as read (a locked update is
+  // refused at once) and again by storage when the handler's edits are
+  // written, all or none; an id this sender cannot see is left to storage
+  // (not_found there). Until written, an added update is listed with id 0,
+  // and only updates with an id can be changed or cleared.
   result<void> add_active_update(const value& data);
   result<void> change_active_update(std::uint64_t id, const value& data);
   result<void> clear_active_update(std::uint64_t id);
