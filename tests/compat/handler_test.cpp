@@ -223,6 +223,28 @@ TEST_CASE("the cache holds a profile until it is destroyed and remove deletes it
   H_REQUIRE_OK(n.shutdown());
 }
 
+TEST_CASE("a profile that outlives its handler can still be saved and destroyed") {
+  live_env env;
+  node n(*env.sys, env.storage, env.config("handler-1"));
+  std::shared_ptr<compat::handler_profile> p;
+  {
+    compat::profile_handler handler(n);
+    auto loaded = handler.new_profile("player_data", "42", true,
+                                      player_template());
+    H_REQUIRE_OK(loaded);
+    p = *loaded;
+  }
+  H_REQUIRE_OK(p->set_data("level", 3));
+  H_REQUIRE_OK(p->save(true));
+  CHECK(p->is_destroyed());
+  compat::profile_handler later(n);
+  auto data = later.get_profile_data("player_data", "42");
+  H_REQUIRE_OK(data);
+  REQUIRE(data->has_value());
+  CHECK(*(*data)->find("level") == value(3));
+  H_REQUIRE_OK(n.shutdown());
+}
+
 TEST_CASE("respect_session_lock true waits for the owner's last save and false takes the lock at once") {
   live_env env;
   node a(*env.sys, env.storage, env.config("handler-a"));

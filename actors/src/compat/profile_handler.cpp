@@ -178,9 +178,12 @@ profile_handler::new_profile(const std::string& store_name,
   // The cache entry goes when the profile is destroyed (and only that
   // profile's entry: a newer one of the key stays).
   auto self_ref = std::make_shared<const handler_profile*>(nullptr);
+  std::weak_ptr<profile_handler*> handler = self_;
   auto p = std::make_shared<handler_profile>(
-    *st, std::move(*session),
-    [this, k, self_ref] { uncache(k, *self_ref); });
+    *st, std::move(*session), [handler, k, self_ref] {
+      if (auto h = handler.lock())
+        (*h)->uncache(k, *self_ref);
+    });
   *self_ref = p.get();
   std::lock_guard<std::mutex> guard(mtx_);
   cache_[k] = p;

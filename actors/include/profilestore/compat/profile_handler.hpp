@@ -88,8 +88,11 @@ private:
 
 class profile_handler {
 public:
-  // REQUIRES: `n` outlives the handler and its profiles.
+  // REQUIRES: `n` outlives the handler and its profiles. Profiles may
+  // outlive the handler (their destroy() then has no cache to leave).
   explicit profile_handler(node& n);
+  profile_handler(const profile_handler&) = delete;
+  profile_handler& operator=(const profile_handler&) = delete;
 
   // newProfile: opens the store with `tmpl` (a map) and starts a session;
   // the profile is cached until destroyed. session_active when this handler
@@ -117,6 +120,10 @@ private:
   void uncache(const cache_key& k, const handler_profile* p);
 
   node* node_;
+  // What a profile's destroy() reaches to leave the cache; expires with the
+  // handler.
+  std::shared_ptr<profile_handler*> self_
+    = std::make_shared<profile_handler*>(this);
   mutable std::mutex mtx_;
   std::map<cache_key, std::shared_ptr<handler_profile>> cache_;
   std::map<std::string, store<value>> stores_;
