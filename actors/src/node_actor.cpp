@@ -931,6 +931,25 @@ caf::behavior node_behavior(node_actor* self, node_actor_args args) {
         self->send(i->second.actor, release_atom::value, requester);
       }
     },
+    // ProfileService's GlobalUpdateProfileAsync (compat layer): the edits go
+    // to the key's storage as one write; the reply is the queue after it.
+    [self](global_update_atom, const store_spec_ptr& spec,
+           const std::string& key,
+           edit_updates_request& request) -> caf::result<edit_updates_reply> {
+      if (!spec)
+        return to_caf_error(errc::invalid_argument, "the store is not open");
+      if (auto ok = check_key(key); !ok)
+        return to_caf_error(ok.err());
+      request.max_queue = consts(self).max_message_queue;
+      auto rp = self->make_response_promise();
+      edit_updates_op op{spec->name, key, std::move(request)};
+      forward_write<edit_updates_reply>(
+        self, *spec, std::move(op), rp, [](applied_op& a) {
+          return caf::make_message(
+            std::move(std::get<edit_updates_reply>(a.reply)));
+        });
+      return rp;
+    },
     [self](message_atom, const store_spec_ptr& spec, const std::string& key,
            std::string& data) -> caf::result<std::uint64_t> {
       if (!spec)

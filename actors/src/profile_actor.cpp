@@ -167,6 +167,8 @@ public:
     node = std::move(a.node);
     writer = std::move(a.writer);
     shared = std::move(a.shared);
+    if (!a.rec.updates.empty())
+      update_book().stored = a.rec.updates;
     merge_updates(a.rec.updates);
   }
 
@@ -274,6 +276,10 @@ public:
     req.key_metadata.clear();
     encode_msgpack(key_metadata_, req.key_metadata);
     req.processed_update_ids.assign(bk().processed.begin(), bk().processed.end());
+    for (auto id : updates_to_clear())
+      if (bk().processed.count(id) == 0)
+        req.processed_update_ids.push_back(id);
+    req.lock_update_ids.assign(updates_to_lock().begin(), updates_to_lock().end());
     return req;
   }
 
@@ -384,6 +390,39 @@ public:
       bk().processed.erase(id);
     failures = 0;
     merge_updates(reply.updates);
+    note_stored_updates(reply.updates);
+  }
+
+  // The queue after a save: lock and clear requests it carried out are done.
+  void note_stored_updates(const std::vector<queued_update>& updates) {
+    if (!updates_ && updates.empty())
+      return; // nothing queued, nothing asked: stay without the book
+    auto& book = update_book();
+    book.stored = updates;
+    auto find = [&](std::uint64_t id) -> const queued_update* {
+      for (const auto& u : book.stored)
+        if (u.id == id)
+          return &u;
+      return nullptr;
+    };
+    for (auto i = book.lock_asked.begin(); i != book.lock_asked.end();) {
+      auto* u = find(*i);
+      i = (!u || u->locked) ? book.lock_asked.erase(i) : std::next(i);
+    }
+    for (auto i = book.clear_asked.begin(); i != book.clear_asked.end();)
+      i = find(*i) ? std::next(i) : book.clear_asked.erase(i);
+  }
+
+  // A sender's new or changed update, told at once by storage.
+  void note_sent_update(const queued_update& update) {
+    auto& stored = update_book().stored;
+    for (auto& u : stored)
+      if (u.id == update.id) {
+        if (update.version >= u.version && !u.locked)
+          u = update;
+        return;
+      }
+    stored.push_back(update);
   }
 
   void on_saved(bool final, applied_op& applied) {
@@ -617,6 +656,7 @@ caf::behavior profile_behavior(profile_actor* self,
     },
     [self](notify_atom, const queued_update& update) {
       auto& st = self->state;
+      st.note_sent_update(update);
       st.merge_updates({update});
       st.deliver_messages();
     },

@@ -239,6 +239,7 @@ caf::behavior connection_behavior(connection_actor* self,
     [self](message_op& op) { return route_write(self, op); },
     [self](set_op& op) { return route_write(self, op); },
     [self](remove_op& op) { return route_write(self, op); },
+    [self](edit_updates_op& op) { return route_write(self, op); },
     [self](save_group_op& op) -> caf::result<applied_op> {
       auto& st = self->state;
       if (op.saves.empty())

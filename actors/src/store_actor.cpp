@@ -114,6 +114,23 @@ void notify_owners(writer_actor* self, const operation& op,
       tell(reply.owner->node, notify_atom::value, m->store, m->key,
            std::move(update));
     }
+  } else if (auto* e = std::get_if<edit_updates_op>(&op)) {
+    // Added and changed updates reach the owner at once, as messages do;
+    // a clear needs no notice (the owner's next save sees the queue).
+    const auto& reply = std::get<edit_updates_reply>(applied.reply);
+    if (reply.owner) {
+      std::size_t adds = 0;
+      for (const auto& edit : e->request.edits) {
+        if (edit.kind == update_edit_kind::clear)
+          continue;
+        auto id = edit.kind == update_edit_kind::add
+                    ? reply.added_ids.at(adds++)
+                    : edit.id;
+        for (const auto& u : reply.updates)
+          if (u.id == id)
+            tell(reply.owner->node, notify_atom::value, e->store, e->key, u);
+      }
+    }
   } else if (auto* s = std::get_if<start_session_op>(&op)) {
     const auto& reply = std::get<start_session_reply>(applied.reply);
     if (reply.outcome == start_outcome::locked && reply.owner
@@ -201,6 +218,9 @@ caf::behavior store_writer(writer_actor* self, std::shared_ptr<storage> st,
       return enqueue(self, std::move(op));
     },
     [self](remove_op& op) -> caf::result<applied_op> {
+      return enqueue(self, std::move(op));
+    },
+    [self](edit_updates_op& op) -> caf::result<applied_op> {
       return enqueue(self, std::move(op));
     },
     [self](commit_atom) { commit(self); },

@@ -168,6 +168,21 @@ void put(packer& pk, const remove_op& op) {
   put_str(pk, op.key);
 }
 
+void put(packer& pk, const update_edit& e) {
+  pk.pack_array(3);
+  pk.pack_uint8(static_cast<std::uint8_t>(e.kind));
+  pk.pack_uint64(e.id);
+  put_bin(pk, e.data);
+}
+
+void put(packer& pk, const edit_updates_op& op) {
+  pk.pack_array(4);
+  put_str(pk, op.store);
+  put_str(pk, op.key);
+  put_vec(pk, op.request.edits, [&](const update_edit& e) { put(pk, e); });
+  pk.pack_uint64(op.request.max_queue);
+}
+
 void put(packer& pk, const save_reply& r) {
   pk.pack_array(6);
   put_opt_session(pk, r.force_load);
@@ -204,11 +219,17 @@ void put(packer& pk, const op_reply& reply) {
       } else if constexpr (std::is_same_v<T, set_reply>) {
         pk.pack_array(1);
         put_opt_session(pk, r.previous_owner);
-      } else {
-        static_assert(std::is_same_v<T, remove_reply>);
+      } else if constexpr (std::is_same_v<T, remove_reply>) {
         pk.pack_array(2);
         put_bool(pk, r.existed);
         put_opt_session(pk, r.previous_owner);
+      } else {
+        static_assert(std::is_same_v<T, edit_updates_reply>);
+        pk.pack_array(4);
+        put_vec(pk, r.updates, [&](const queued_update& u) { put(pk, u); });
+        put_uids(pk, r.added_ids);
+        put_opt_session(pk, r.owner);
+        put_bool(pk, r.overwritten);
       }
     },
     reply);
@@ -547,6 +568,29 @@ bool get(in& d, remove_op& op) {
          && d.str(op.key, "key");
 }
 
+bool get(in& d, update_edit& e) {
+  std::uint8_t kind = 0;
+  if (!(d.array(3, "update edit")
+        && get_enum(d, kind, static_cast<std::uint8_t>(update_edit_kind::clear),
+                    "update edit kind")
+        && d.u64(e.id, "update id")))
+    return false;
+  e.kind = static_cast<update_edit_kind>(kind);
+  return d.payload(e.data, "update data"); // empty for a clear
+}
+
+bool get(in& d, edit_updates_op& op) {
+  std::uint64_t max_queue = 0;
+  if (!(d.array(4, "edit_updates_op") && d.str(op.store, "store")
+        && d.str(op.key, "key")
+        && d.vec(op.request.edits, "edits",
+                 [&](update_edit& e) { return get(d, e); })
+        && d.u64(max_queue, "max queue")))
+    return false;
+  op.request.max_queue = static_cast<std::size_t>(max_queue);
+  return true;
+}
+
 bool get(in& d, save_reply& r) {
   return d.array(6, "save reply") && get_opt_session(d, r.force_load)
          && d.vec(r.updates, "updates",
@@ -613,6 +657,17 @@ bool get(in& d, op_reply& reply) {
       remove_reply r;
       if (!(d.array(2, "remove reply") && d.boolean(r.existed, "existed")
             && get_opt_session(d, r.previous_owner)))
+        return false;
+      reply = std::move(r);
+      return true;
+    }
+    case 6: {
+      edit_updates_reply r;
+      if (!(d.array(4, "edit updates reply")
+            && d.vec(r.updates, "updates",
+                     [&](queued_update& u) { return get(d, u); })
+            && get_uids(d, r.added_ids) && get_opt_session(d, r.owner)
+            && d.boolean(r.overwritten, "overwritten")))
         return false;
       reply = std::move(r);
       return true;

@@ -82,6 +82,7 @@ inline constexpr std::uint64_t wire_version = 1;
   X(message_op)                                                                \
   X(set_op)                                                                    \
   X(remove_op)                                                                 \
+  X(edit_updates_op)                                                           \
   X(applied_op)                                                                \
   X(read_request)                                                              \
   X(read_result)                                                               \

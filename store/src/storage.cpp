@@ -69,6 +69,7 @@ public:
   result<applied_op> operator()(const message_op& op);
   result<applied_op> operator()(const set_op& op);
   result<applied_op> operator()(const remove_op& op);
+  result<applied_op> operator()(const edit_updates_op& op);
 
 private:
   // A pure operation's outcome, with the head its key had when loaded.
@@ -222,6 +223,16 @@ result<applied_op> op_runner::operator()(const message_op& op) {
                   op.store, op.key, [&](const current_record& current) {
                     return message(current, op.request, options_.limits,
                                    now_);
+                  }));
+}
+
+result<applied_op> op_runner::operator()(const edit_updates_op& op) {
+  PROFILESTORE_TRY(check_names(op.store, op.key));
+  return finish(op.store, op.key,
+                plan<edit_updates_reply>(
+                  op.store, op.key, [&](const current_record& current) {
+                    return edit_updates(current, op.request, options_.limits,
+                                        now_);
                   }));
 }
 

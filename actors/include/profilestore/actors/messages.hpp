@@ -5,6 +5,8 @@
 // Node actor (node::actor()):
 //   (start_atom, store_spec_ptr, key, start_options)      -> profile_handle
 //   (message_atom, store_spec_ptr, key, std::string msgpack) -> std::uint64_t id
+//   (global_update_atom, store_spec_ptr, key, edit_updates_request)
+//                                                 -> edit_updates_reply
 //   (get_atom, store_spec_ptr, key, std::optional<std::uint64_t> version)
 //                                                 -> std::optional<profile_copy>
 //   (versions_atom, store_spec_ptr, key, version_query)   -> version_page
@@ -41,6 +43,8 @@ namespace profilestore {
 
 using start_atom = caf::atom_constant<caf::atom("ps_start")>;
 using message_atom = caf::atom_constant<caf::atom("ps_message")>;
+// ProfileService's senders: add, change or clear active global updates.
+using global_update_atom = caf::atom_constant<caf::atom("ps_gupdate")>;
 using get_atom = caf::atom_constant<caf::atom("ps_get")>;
 using versions_atom = caf::atom_constant<caf::atom("ps_version")>;
 using set_atom = caf::atom_constant<caf::atom("ps_set")>;
@@ -76,3 +80,5 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(profilestore::context_fn)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(profilestore::profile_hooks)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(profilestore::profile_snapshot)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(profilestore::duration)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(profilestore::edit_updates_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(profilestore::edit_updates_reply)

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,27 @@ public:
   // Fills keys missing from the data with the store's template, deeply.
   void reconcile();
 
+  // The GlobalUpdates queue as storage last reported it (at the start, after
+  // each save, and when a sender's update arrives), locked entries included.
+  // ProfileService's global updates (compat layer) read it.
+  const std::vector<queued_update>& stored_updates() const noexcept {
+    static const std::vector<queued_update> none;
+    return updates_ ? updates_->stored : none;
+  }
+  // ProfileService's state machine, carried out by the next save: mark an
+  // active update locked (lock_update_ids), or remove an update the owner has
+  // processed (processed_update_ids). Kept until a save shows them done.
+  void lock_update(std::uint64_t id) { update_book().lock_asked.insert(id); }
+  void clear_update(std::uint64_t id) { update_book().clear_asked.insert(id); }
+  const std::set<std::uint64_t>& updates_to_lock() const noexcept {
+    static const std::set<std::uint64_t> none;
+    return updates_ ? updates_->lock_asked : none;
+  }
+  const std::set<std::uint64_t>& updates_to_clear() const noexcept {
+    static const std::set<std::uint64_t> none;
+    return updates_ ? updates_->clear_asked : none;
+  }
+
   // Ask for a save (or the end of the session) after this callback.
   void save() noexcept { save_asked_ = true; }
   void end_session() noexcept { end_asked_ = true; }
@@ -101,6 +123,20 @@ protected:
   std::vector<std::int64_t> user_ids_;
   value key_metadata_;
   value meta_tags_;
+  // The queue as last reported and the pending lock/clear requests,
+  // allocated on first need: most profiles never have a queued update, and
+  // an idle profile's size is a target (docs/design.md).
+  struct update_book_t {
+    std::vector<queued_update> stored;
+    std::set<std::uint64_t> lock_asked;
+    std::set<std::uint64_t> clear_asked;
+  };
+  std::unique_ptr<update_book_t> updates_;
+  update_book_t& update_book() {
+    if (!updates_)
+      updates_ = std::make_unique<update_book_t>();
+    return *updates_;
+  }
   bool active_ = true;
   bool save_asked_ = false;
   bool end_asked_ = false;

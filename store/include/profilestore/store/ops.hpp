@@ -167,6 +167,44 @@ result<void> check_set_request(const set_request& req,
 result<op_change<set_reply>> set(const current_record& current,
                                  const set_request& req, std::int64_t now);
 
+// ---- edit_updates (ProfileService's GlobalUpdateProfileAsync) ---------------
+//
+// A sender's edits of the GlobalUpdates queue, from any node, without a
+// session: add a new active update (id = ++last id, version 1), change an
+// active update's data (version + 1), or clear an active update. Contracts:
+//  U1 the edits apply in order, all or none: one refused edit fails the whole
+//     request and nothing is written;
+//  U2 change and clear refuse an update that is locked (its owner is
+//     processing it; errc::invalid_argument naming the id) or absent
+//     (errc::not_found);
+//  U3 add obeys the same queue limits as message();
+//  U4 the session lock is not touched: the owner (if any) is in the reply so
+//     it can be told at once.
+enum class update_edit_kind : std::uint8_t { add, change, clear };
+
+struct update_edit {
+  update_edit_kind kind = update_edit_kind::add;
+  std::uint64_t id = 0; // change, clear
+  std::string data;     // add, change: encoded MessagePack
+};
+
+struct edit_updates_request {
+  std::vector<update_edit> edits;
+  // Queue limit (MAX_MESSAGE_QUEUE); 0 uses storage_limits.
+  std::size_t max_queue = 0;
+};
+
+struct edit_updates_reply {
+  std::vector<queued_update> updates;    // the queue after the edits
+  std::vector<std::uint64_t> added_ids;  // one per add edit, in order
+  std::optional<session_ref> owner;      // to notify at once
+  bool overwritten = false;              // corrupt bytes were replaced
+};
+
+result<op_change<edit_updates_reply>>
+edit_updates(const current_record& current, const edit_updates_request& req,
+             const storage_limits& limits, std::int64_t now);
+
 // ---- remove -------------------------------------------------------------------
 
 struct remove_reply {

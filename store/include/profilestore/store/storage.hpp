@@ -84,13 +84,22 @@ struct remove_op {
   std::string key;
 };
 
+// ProfileService's senders: add, change or clear active global updates
+// (ops.hpp, rules U1-U4).
+struct edit_updates_op {
+  std::string store;
+  std::string key;
+  edit_updates_request request;
+};
+
+// New alternatives go at the end: the index is part of the wire format.
 using operation
   = std::variant<start_session_op, save_op, save_group_op, message_op, set_op,
-                 remove_op>;
+                 remove_op, edit_updates_op>;
 
 using op_reply = std::variant<start_session_reply, save_reply,
                               std::vector<save_reply>, message_reply, set_reply,
-                              remove_reply>;
+                              remove_reply, edit_updates_reply>;
 
 struct applied_op {
   op_reply reply;
