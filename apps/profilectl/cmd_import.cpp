@@ -133,8 +133,8 @@ result<int> cmd_import(const parsed_args& a, cli_io& io) {
       return exit_failed;
     }
     atomic_batch_failure failure;
-    auto applied = apply_all_or_nothing(*db->env, db->options, ops,
-                                        io.now_ms(), &failure);
+    auto applied = db->link->write_all_or_nothing(ops, io.now_ms(),
+                                                  &failure);
     if (!applied) {
       if (failure.index < op_line.size())
         return at_line(op_line[failure.index], failure.err);
