@@ -2,6 +2,8 @@
 // (admin_messages.hpp): bounded table scans, all-or-nothing admin writes,
 // pruning steps. The store actors call these in their own threads.
 #include <algorithm>
+#include <exception>
+#include <string>
 #include <type_traits>
 #include <variant>
 
@@ -34,9 +36,8 @@ bool forward(scan_from from) {
   return from == scan_from::at_or_after || from == scan_from::after;
 }
 
-} // namespace
-
-result<admin_scan_page> admin_scan(backend& b, const admin_scan_request& req) {
+result<admin_scan_page> scan_unguarded(backend& b,
+                                       const admin_scan_request& req) {
   if (static_cast<std::uint8_t>(req.tab) >= table_count)
     return make_error(errc::invalid_argument, "unknown table");
   const std::size_t max_entries
@@ -64,8 +65,8 @@ result<admin_scan_page> admin_scan(backend& b, const admin_scan_request& req) {
   return page;
 }
 
-admin_write_reply admin_write(storage& st, const admin_write_request& req,
-                              std::int64_t now) {
+admin_write_reply write_unguarded(storage& st, const admin_write_request& req,
+                                  std::int64_t now) {
   admin_write_reply out;
   for (std::size_t i = 0; i < req.ops.size(); ++i) {
     const auto& op = req.ops[i];
@@ -91,9 +92,9 @@ admin_write_reply admin_write(storage& st, const admin_write_request& req,
   return out;
 }
 
-result<admin_prune_reply> admin_prune(storage& st,
-                                      const admin_prune_request& req,
-                                      std::int64_t now) {
+result<admin_prune_reply> prune_unguarded(storage& st,
+                                          const admin_prune_request& req,
+                                          std::int64_t now) {
   if (req.retention_ms < 0)
     return make_error(errc::invalid_argument, "a negative retention");
   // Bounds of one step, so the writer returns to its group commits soon.
@@ -120,6 +121,47 @@ result<admin_prune_reply> admin_prune(storage& st,
   out.progress = std::move(*step);
   out.retention_ms = req.retention_ms;
   return out;
+}
+
+// What the store layer throws (bad_alloc on a huge request, a stream
+// failure) becomes an error answer: an administration request must never
+// end the storage node's writer or reader.
+error thrown(const std::exception& e) {
+  return make_error(errc::internal,
+                    std::string("storage node failed: ") + e.what());
+}
+
+} // namespace
+
+result<admin_scan_page> admin_scan(backend& b, const admin_scan_request& req) {
+  try {
+    return scan_unguarded(b, req);
+  } catch (const std::exception& e) {
+    return thrown(e);
+  }
+}
+
+admin_write_reply admin_write(storage& st, const admin_write_request& req,
+                              std::int64_t now) {
+  try {
+    return write_unguarded(st, req, now);
+  } catch (const std::exception& e) {
+    admin_write_reply out;
+    auto err = thrown(e);
+    out.failure = admin_write_failure{req.ops.size(), err.code(),
+                                      err.message() + "; nothing written"};
+    return out;
+  }
+}
+
+result<admin_prune_reply> admin_prune(storage& st,
+                                      const admin_prune_request& req,
+                                      std::int64_t now) {
+  try {
+    return prune_unguarded(st, req, now);
+  } catch (const std::exception& e) {
+    return thrown(e);
+  }
 }
 
 } // namespace profilestore
