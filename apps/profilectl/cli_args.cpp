@@ -112,7 +112,8 @@ result<std::uint64_t> parse_count(const std::string& option,
 std::string help_text(const command_spec& spec) {
   std::ostringstream out;
   out << "usage: profilectl " << spec.name << " " << spec.usage
-      << " --db DIR [--json]" << (spec.writes ? " [--yes]" : "") << "\n\n"
+      << " (--db DIR | --connect HOST:PORT) [--json]"
+      << (spec.writes ? " [--yes]" : "") << "\n\n"
       << spec.summary << "\n";
   if (!spec.details.empty())
     out << "\n" << spec.details << "\n";

@@ -30,7 +30,9 @@ result<int> cmd_compact(const parsed_args& a, cli_io& io) {
   if (!db)
     return std::move(db).err();
   std::uint64_t total = 0;
-  {
+  // The total only feeds the progress bar: counted only when one is drawn
+  // (over --connect, counting moves the table over the network once more).
+  if (io.err_is_tty) {
     auto txn = db->env->begin_read();
     if (!txn)
       return std::move(txn).err();
@@ -110,9 +112,15 @@ result<int> cmd_check(const parsed_args& a, cli_io& io) {
   auto txn = db->env->begin_read();
   if (!txn)
     return std::move(txn).err();
-  auto total = count_entries(**txn, table::versions, store);
-  if (!total)
-    return std::move(total).err();
+  // The total only feeds the progress bar: counted only when one is drawn
+  // (over --connect, counting moves the table over the network once more).
+  std::uint64_t total = 0;
+  if (io.err_is_tty) {
+    auto n = count_entries(**txn, table::versions, store);
+    if (!n)
+      return std::move(n).err();
+    total = *n;
+  }
   std::vector<problem> problems;
   std::uint64_t newer_format = 0, heads = 0;
   // Heads: each must decode and name a version that exists.
@@ -139,7 +147,7 @@ result<int> cmd_check(const parsed_args& a, cli_io& io) {
   }));
   // Versions: each header and record must decode.
   std::uint64_t versions = 0;
-  progress_bar bar(io.err, io.err_is_tty, "check", *total);
+  progress_bar bar(io.err, io.err_is_tty, "check", total);
   PROFILESTORE_TRY(for_each_version(**txn, store, [&](const version_visit& v) {
     bar.update(++versions);
     if (!v.name) {

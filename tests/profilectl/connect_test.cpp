@@ -338,3 +338,31 @@ TEST_CASE("--connect refuses --db beside it, partial TLS options and a bad timeo
   CHECK(bad.status == 1);
   CHECK(contains(bad.err, "is not HOST:PORT"));
 }
+
+TEST_CASE("progress bars over --connect count the storage node's entries") {
+  connect_fixture f;
+  seed_many(f, "Bulk", 40, fixed_now - day_ms);
+  f.start_node();
+  auto on_terminal = [&](std::vector<std::string> args) {
+    args.insert(args.end(), {"--connect", f.address()});
+    std::istringstream in;
+    std::ostringstream out, err;
+    ctl::cli_io io{in, out, err, false, true, [] { return fixed_now; }};
+    ctl_run r;
+    r.status = ctl::run(args, io);
+    r.out = out.str();
+    r.err = err.str();
+    return r;
+  };
+  auto check = on_terminal({"check"});
+  REQUIRE_MESSAGE(check.status == 0, check.err);
+  CHECK(contains(check.err, "100%"));
+  CHECK(contains(check.out, "checked 40 key(s) and 40 version(s): 0 corrupt"));
+  auto exported = on_terminal({"export", "--out", f.file("all.jsonl")});
+  REQUIRE_MESSAGE(exported.status == 0, exported.err);
+  CHECK(contains(exported.err, "100%"));
+  CHECK(contains(exported.out, "exported 40 profile(s)"));
+  auto compacted = on_terminal({"compact"});
+  REQUIRE_MESSAGE(compacted.status == 0, compacted.err);
+  CHECK(contains(compacted.err, "100%"));
+}
