@@ -26,7 +26,8 @@ result<applied_op> write_one(database& db, operation op, cli_io& io) {
                                                nullptr);
   if (!applied)
     return make_error(applied.err().code(),
-                      applied.err().message() + "; nothing written");
+                      applied.err().message()
+                        + nothing_written_note(applied.err()));
   return std::move(applied->front());
 }
 

@@ -63,6 +63,12 @@ result<database> open_remote(const parsed_args& args) {
 
 } // namespace
 
+std::string nothing_written_note(const error& e) {
+  return e.code() == errc::timeout || e.code() == errc::unreachable
+           ? ""
+           : "; nothing written";
+}
+
 result<duration> remote_timeout(const parsed_args& args) {
   auto text = args.get("--timeout");
   if (!text)

@@ -50,6 +50,11 @@ struct database {
 // reached. `mode` matters for a local folder only.
 result<database> open_database(const parsed_args& args, access mode);
 
+// "; nothing written" for a write that failed, or "" when its outcome is
+// unknown: a storage node that did not answer in time, or whose connection
+// was lost, may still apply it (its own error says so).
+std::string nothing_written_note(const error& e);
+
 // --timeout SECONDS as a duration (10 s when absent): the bound of every
 // request to a storage node. invalid_argument outside 0.001..3600.
 result<duration> remote_timeout(const parsed_args& args);

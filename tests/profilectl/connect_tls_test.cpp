@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "connect_harness.hpp"
+#include "database.hpp"
 
 using namespace profilestore;
 using namespace profilestore::testing;
@@ -109,4 +110,11 @@ TEST_CASE("a peer that accepts the connection but never answers is a timeout err
   CHECK(r.status == 1);
   CHECK(contains(r.err, "cannot reach a storage node at 127.0.0.1:"
                           + std::to_string(peer.port())));
+}
+
+TEST_CASE("a write whose outcome is unknown does not claim that nothing was written") {
+  CHECK(ctl::nothing_written_note(make_error(errc::timeout, "late")).empty());
+  CHECK(ctl::nothing_written_note(make_error(errc::unreachable, "lost")).empty());
+  CHECK(ctl::nothing_written_note(make_error(errc::not_owner, "no"))
+        == "; nothing written");
 }
