@@ -152,10 +152,10 @@ TEST_CASE("set over --connect ends the live session of a connected game node, wh
   f.start_node();
   game_node game({"game-a", 1, {f.node().where()}});
   auto players = game.get().open("Players", value::object({{"coins", 0}}));
-  CLUSTER_REQUIRE_OK(players);
+  REQUIRE_OK(players);
   auto p = players->start_session("u1");
-  CLUSTER_REQUIRE_OK(p);
-  CLUSTER_REQUIRE_OK(p->save());
+  REQUIRE_OK(p);
+  REQUIRE_OK(p->save());
 
   auto sessions = f.remote({"sessions", "--json"});
   REQUIRE(sessions.status == 0);
@@ -169,7 +169,7 @@ TEST_CASE("set over --connect ends the live session of a connected game node, wh
   auto reply = nlohmann::json::parse(r.out);
   CHECK(reply["ended_session"][0] == "game-a");
 
-  CLUSTER_REQUIRE_OK(p->with_context(
+  REQUIRE_OK(p->with_context(
     [](profile_context& c) { (*c.data_value())["coins"] = value(1); }));
   CHECK_FALSE(p->save().ok());
 

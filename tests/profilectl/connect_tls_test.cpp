@@ -96,7 +96,7 @@ TEST_CASE("over TLS profilectl needs a certificate of the cluster's CA") {
   CHECK(contains(foreign.err, "over TLS"));
   // Nothing a refused profilectl sent was written.
   auto k2 = node.actors().shared_storage->get("S", "k2");
-  CLUSTER_REQUIRE_OK(k2);
+  REQUIRE_OK(k2);
   CHECK_FALSE(k2->has_value());
 }
 

@@ -140,7 +140,7 @@ TEST_CASE("an admin write refused by the storage node reports the operation and 
   storage_node node(dir.path());
   node.start();
   auto conn = ctl::node_connection::open(node.where(), {}, 10s);
-  CLUSTER_REQUIRE_OK(conn);
+  REQUIRE_OK(conn);
 
   admin_write_request req;
   set_request s;
@@ -148,18 +148,18 @@ TEST_CASE("an admin write refused by the storage node reports the operation and 
   req.ops.push_back(set_op{"S", "a", s});
   req.ops.push_back(set_op{"S", "", s}); // an empty key is refused
   auto reply = (*conn)->write(req);
-  CLUSTER_REQUIRE_OK(reply);
+  REQUIRE_OK(reply);
   REQUIRE(reply->failure);
   CHECK(reply->failure->index == 1);
   CHECK(reply->failure->code == errc::invalid_key);
   CHECK(reply->applied.empty());
   auto got = node.actors().shared_storage->get("S", "a");
-  CLUSTER_REQUIRE_OK(got);
+  REQUIRE_OK(got);
   CHECK_FALSE(got->has_value());
 
   req.ops.pop_back();
   auto ok = (*conn)->write(req);
-  CLUSTER_REQUIRE_OK(ok);
+  REQUIRE_OK(ok);
   CHECK_FALSE(ok->failure);
   REQUIRE(ok->applied.size() == 1);
   REQUIRE(ok->applied[0].written);
@@ -169,7 +169,7 @@ TEST_CASE("an admin write refused by the storage node reports the operation and 
   admin_scan_request scan;
   scan.tab = table::heads;
   auto page = (*conn)->scan(scan);
-  CLUSTER_REQUIRE_OK(page);
+  REQUIRE_OK(page);
   REQUIRE(page->entries.size() == 1);
   CHECK(page->complete);
 }
