@@ -33,6 +33,9 @@ using handed_atom = caf::atom_constant<caf::atom("ps_handed")>;
 using lease_atom = caf::atom_constant<caf::atom("ps_lease")>;
 using lease_lost_atom = caf::atom_constant<caf::atom("ps_leaselo")>;
 using join_atom = caf::atom_constant<caf::atom("ps_join")>;
+// Administration (admin_messages.hpp): the reader's (admin_atom, info_atom)
+// answers the backend's map size (info_atom: messages.hpp).
+using admin_atom = caf::atom_constant<caf::atom("ps_admin")>;
 // The node's periodic check of start and save deadlines.
 using sweep_atom = caf::atom_constant<caf::atom("ps_sweep")>;
 

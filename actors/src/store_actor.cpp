@@ -243,6 +243,24 @@ caf::behavior store_writer(writer_actor* self, std::shared_ptr<storage> st,
         return to_caf_error(e.err());
       return lease_reply{e->lease_until, now};
     },
+    // Administration (admin_messages.hpp): after every write queued before
+    // it, so an admin write keeps mailbox order with the group commits.
+    [self](admin_write_request& req) -> caf::result<admin_write_reply> {
+      while (!self->state.pending_ops.empty())
+        commit(self);
+      auto reply = admin_write(*self->state.st, req, now_ms(self->state.options));
+      for (std::size_t i = 0; i < reply.applied.size(); ++i)
+        notify_owners(self, req.ops[i], reply.applied[i]);
+      return reply;
+    },
+    [self](admin_prune_request& req) -> caf::result<admin_prune_reply> {
+      while (!self->state.pending_ops.empty())
+        commit(self);
+      auto r = admin_prune(*self->state.st, req, now_ms(self->state.options));
+      if (!r)
+        return to_caf_error(r.err());
+      return std::move(*r);
+    },
     [self](hello_atom, const std::string& node, const caf::actor& handle) {
       auto& slot = self->state.nodes[node];
       if (slot != handle) {
@@ -269,6 +287,15 @@ caf::behavior store_reader(caf::stateful_actor<reader_state>* self,
       if (!r)
         return to_caf_error(r.err());
       return read_result{std::move(*r)};
+    },
+    [self](const admin_scan_request& req) -> caf::result<admin_scan_page> {
+      auto r = admin_scan(self->state.st->get_backend(), req);
+      if (!r)
+        return to_caf_error(r.err());
+      return std::move(*r);
+    },
+    [self](admin_atom, info_atom) -> std::uint64_t {
+      return self->state.st->get_backend().stats().map_size;
     },
     [self](list_atom, const list_request& req) -> caf::result<list_result> {
       auto r = self->state.st->list_versions(req.store, req.key, req.query);

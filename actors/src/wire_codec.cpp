@@ -4,7 +4,10 @@
 // blobs validated on the way in; records use the record format.
 #include "wire_codec.hpp"
 
+#include <algorithm>
+#include <type_traits>
 #include <utility>
+#include <variant>
 
 #include "profilestore/actors/errors.hpp"
 #include "profilestore/codec/msgpack.hpp"
@@ -298,6 +301,77 @@ void put(packer& pk, const lease_reply& r) {
   pk.pack_array(2);
   pk.pack_int64(r.lease_until);
   pk.pack_int64(r.now);
+}
+
+// ---- administration (admin_messages.hpp) ----------------------------------
+
+void put(packer& pk, const admin_scan_request& r) {
+  pk.pack_array(5);
+  pk.pack_uint8(static_cast<std::uint8_t>(r.tab));
+  pk.pack_uint8(static_cast<std::uint8_t>(r.from));
+  put_bin(pk, r.key);
+  pk.pack_uint32(r.max_entries);
+  pk.pack_uint32(r.max_bytes);
+}
+
+void put(packer& pk, const admin_scan_page& p) {
+  pk.pack_array(2);
+  pk.pack_array(static_cast<std::uint32_t>(p.entries.size()));
+  for (const auto& [k, v] : p.entries) {
+    pk.pack_array(2);
+    put_bin(pk, k);
+    put_bin(pk, v);
+  }
+  put_bool(pk, p.complete);
+}
+
+// An administration write's operation: [variant index, operation]; only
+// message_op, set_op and remove_op are admitted (admin_messages.hpp).
+void put(packer& pk, const operation& op) {
+  pk.pack_array(2);
+  pk.pack_uint64(op.index());
+  std::visit(
+    [&](const auto& x) {
+      using T = std::decay_t<decltype(x)>;
+      if constexpr (std::is_same_v<T, message_op> || std::is_same_v<T, set_op>
+                    || std::is_same_v<T, remove_op>)
+        put(pk, x);
+      else
+        pk.pack_nil(); // refused by the decoder: not an admin operation
+    },
+    op);
+}
+
+void put(packer& pk, const admin_write_request& r) {
+  put_vec(pk, r.ops, [&](const operation& op) { put(pk, op); });
+}
+
+void put(packer& pk, const admin_write_reply& r) {
+  pk.pack_array(2);
+  put_vec(pk, r.applied, [&](const applied_op& a) { put(pk, a); });
+  put_opt(pk, r.failure, [&](const admin_write_failure& f) {
+    pk.pack_array(3);
+    pk.pack_uint64(f.index);
+    pk.pack_uint8(static_cast<std::uint8_t>(f.code));
+    put_str(pk, f.message);
+  });
+}
+
+void put(packer& pk, const admin_prune_request& r) {
+  pk.pack_array(4);
+  put_bin(pk, r.resume_after);
+  pk.pack_int64(r.retention_ms);
+  pk.pack_uint64(r.max_versions);
+  pk.pack_uint64(r.max_keys);
+}
+
+void put(packer& pk, const admin_prune_reply& r) {
+  pk.pack_array(5);
+  pk.pack_uint64(r.progress.keys_visited);
+  pk.pack_uint64(r.progress.versions_removed);
+  put_bin(pk, r.progress.resume_after);
+  put_bool(pk, r.progress.complete);
+  pk.pack_int64(r.retention_ms);
 }
 
 template <class T>
@@ -735,6 +809,98 @@ bool get(in& d, lease_request& r) {
 bool get(in& d, lease_reply& r) {
   return d.array(2, "lease_reply") && d.i64(r.lease_until, "lease until")
          && d.i64(r.now, "now");
+}
+
+// ---- administration (admin_messages.hpp) ----------------------------------
+
+bool get(in& d, admin_scan_request& r) {
+  std::uint8_t tab = 0, from = 0;
+  std::uint64_t entries = 0, bytes = 0;
+  if (!(d.array(5, "admin_scan_request")
+        && get_enum(d, tab, static_cast<std::uint8_t>(table_count - 1), "table")
+        && get_enum(d, from, static_cast<std::uint8_t>(scan_from::last),
+                    "scan start")
+        && d.bin(r.key, "scan key") && d.u64(entries, "max entries")
+        && d.u64(bytes, "max bytes")))
+    return false;
+  r.tab = static_cast<table>(tab);
+  r.from = static_cast<scan_from>(from);
+  // Clamped, not refused: the reader clamps again to its own bounds.
+  r.max_entries = static_cast<std::uint32_t>(
+    std::min<std::uint64_t>(entries, max_scan_entries));
+  r.max_bytes = static_cast<std::uint32_t>(
+    std::min<std::uint64_t>(bytes, max_scan_bytes));
+  return true;
+}
+
+bool get(in& d, admin_scan_page& p) {
+  return d.array(2, "admin_scan_page")
+         && d.vec(p.entries, "entries",
+                  [&](std::pair<std::string, std::string>& e) {
+                    return d.array(2, "entry") && d.bin(e.first, "entry key")
+                           && d.bin(e.second, "entry value");
+                  })
+         && d.boolean(p.complete, "complete");
+}
+
+bool get(in& d, operation& op) {
+  std::uint64_t index = 0;
+  if (!(d.array(2, "admin operation") && d.u64(index, "operation kind")))
+    return false;
+  auto take = [&](auto x) {
+    if (!get(d, x))
+      return false;
+    op = std::move(x);
+    return true;
+  };
+  if (index == operation(message_op{}).index())
+    return take(message_op{});
+  if (index == operation(set_op{}).index())
+    return take(set_op{});
+  if (index == operation(remove_op{}).index())
+    return take(remove_op{});
+  return d.fail("operation kind " + std::to_string(index)
+                + " is not an administration write (set, message, remove)");
+}
+
+bool get(in& d, admin_write_request& r) {
+  return d.vec(r.ops, "operations", [&](operation& op) { return get(d, op); });
+}
+
+bool get(in& d, admin_write_reply& r) {
+  return d.array(2, "admin_write_reply")
+         && d.vec(r.applied, "applied",
+                  [&](applied_op& a) { return get(d, a); })
+         && d.opt(r.failure, [&](admin_write_failure& f) {
+              std::uint8_t code = 0;
+              if (!(d.array(3, "write failure") && d.u64(f.index, "index")
+                    && get_enum(d, code, 255, "error code")
+                    && d.str(f.message, "message")))
+                return false;
+              f.code = static_cast<errc>(code);
+              return true;
+            });
+}
+
+bool get(in& d, admin_prune_request& r) {
+  return d.array(4, "admin_prune_request")
+         && d.bin(r.resume_after, "resume after")
+         && d.i64(r.retention_ms, "retention")
+         && d.u64(r.max_versions, "max versions")
+         && d.u64(r.max_keys, "max keys");
+}
+
+bool get(in& d, admin_prune_reply& r) {
+  std::uint64_t keys = 0, removed = 0;
+  if (!(d.array(5, "admin_prune_reply") && d.u64(keys, "keys visited")
+        && d.u64(removed, "versions removed")
+        && d.bin(r.progress.resume_after, "resume after")
+        && d.boolean(r.progress.complete, "complete")
+        && d.i64(r.retention_ms, "retention")))
+    return false;
+  r.progress.keys_visited = static_cast<std::size_t>(keys);
+  r.progress.versions_removed = static_cast<std::size_t>(removed);
+  return true;
 }
 
 template <class T>

@@ -24,6 +24,7 @@
 
 #include <caf/error.hpp>
 
+#include "admin_messages.hpp"
 #include "profilestore/store/storage.hpp"
 
 namespace profilestore {
@@ -89,7 +90,13 @@ inline constexpr std::uint64_t wire_version = 1;
   X(list_request)                                                              \
   X(list_result)                                                               \
   X(lease_request)                                                             \
-  X(lease_reply)
+  X(lease_reply)                                                               \
+  X(admin_scan_request)                                                        \
+  X(admin_scan_page)                                                           \
+  X(admin_write_request)                                                       \
+  X(admin_write_reply)                                                         \
+  X(admin_prune_request)                                                       \
+  X(admin_prune_reply)
 
 #define PROFILESTORE_WIRE_DECLARE(T)                                           \
   std::string encode(const T& x);                                              \

@@ -25,7 +25,14 @@ error usage_error(const command_spec& spec, const std::string& what) {
 
 std::vector<option_spec> global_options(const command_spec& spec) {
   std::vector<option_spec> out{
-    {"--db", "DIR", "the LMDB folder of the storage (required)"},
+    {"--db", "DIR", "the LMDB folder of the storage"},
+    {"--connect", "HOST:PORT",
+     "a running storage node instead of --db (profilestore-node --listen)"},
+    {"--tls-cert", "FILE", "with --connect: this client's certificate (PEM)"},
+    {"--tls-key", "FILE", "with --connect: its private key (PEM)"},
+    {"--tls-ca", "FILE", "with --connect: the cluster's CA (PEM)"},
+    {"--timeout", "SECONDS",
+     "with --connect: bound of each request (default 10)"},
     {"--json", "", "print JSON instead of a table"},
     {"--help", "", "show this help"},
   };
@@ -105,7 +112,8 @@ result<std::uint64_t> parse_count(const std::string& option,
 std::string help_text(const command_spec& spec) {
   std::ostringstream out;
   out << "usage: profilectl " << spec.name << " " << spec.usage
-      << " --db DIR [--json]" << (spec.writes ? " [--yes]" : "") << "\n\n"
+      << " (--db DIR | --connect HOST:PORT) [--json]"
+      << (spec.writes ? " [--yes]" : "") << "\n\n"
       << spec.summary << "\n";
   if (!spec.details.empty())
     out << "\n" << spec.details << "\n";

@@ -40,11 +40,17 @@ result<int> cmd_export(const parsed_args& a, cli_io& io) {
   auto txn = db->env->begin_read();
   if (!txn)
     return std::move(txn).err();
-  auto total = count_entries(**txn, table::heads, store);
-  if (!total)
-    return std::move(total).err();
-  progress_bar bar(io.err, io.err_is_tty && out_path.has_value(), "export",
-                   *total);
+  // The total only feeds the progress bar: counted only when one is drawn
+  // (over --connect, counting moves the table over the network once more).
+  bool draw = io.err_is_tty && out_path.has_value();
+  std::uint64_t total = 0;
+  if (draw) {
+    auto n = count_entries(**txn, table::heads, store);
+    if (!n)
+      return std::move(n).err();
+    total = *n;
+  }
+  progress_bar bar(io.err, draw, "export", total);
   std::uint64_t seen = 0, written = 0, skipped = 0;
   error failure;
   auto walked = for_each_head(**txn, store, [&](const head_visit& h) {

@@ -17,7 +17,7 @@ namespace {
 
 error at_line(std::size_t line, const error& e) {
   return make_error(e.code(), "line " + std::to_string(line) + ": "
-                                + e.message() + "; nothing written");
+                                + e.message() + nothing_written_note(e));
 }
 
 // Parses every non-empty line; the first error ends the import.
@@ -133,13 +133,14 @@ result<int> cmd_import(const parsed_args& a, cli_io& io) {
       return exit_failed;
     }
     atomic_batch_failure failure;
-    auto applied = apply_all_or_nothing(*db->env, db->options, ops,
-                                        io.now_ms(), &failure);
+    auto applied = db->link->write_all_or_nothing(ops, io.now_ms(),
+                                                  &failure);
     if (!applied) {
       if (failure.index < op_line.size())
         return at_line(op_line[failure.index], failure.err);
       return make_error(failure.err.code(),
-                        failure.err.message() + "; nothing written");
+                        failure.err.message()
+                          + nothing_written_note(failure.err));
     }
   }
   if (wants_json(a)) {

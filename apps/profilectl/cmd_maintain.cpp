@@ -1,6 +1,5 @@
 // Maintenance: compact (prune expired versions), check (decode everything,
 // name what is damaged), stats (what the storage holds).
-#include <filesystem>
 #include <map>
 
 #include "commands.hpp"
@@ -15,9 +14,9 @@
 namespace profilestore::ctl {
 
 result<int> cmd_compact(const parsed_args& a, cli_io& io) {
-  auto db = open_database(a, access::read_write);
-  if (!db)
-    return std::move(db).err();
+  // 0: the storage's own retention (profilectl's default on a folder, the
+  // node's own over --connect).
+  std::int64_t retention_ms = 0;
   if (auto days = a.get("--retention-days")) {
     auto n = parse_count("--retention-days", *days);
     if (!n)
@@ -25,12 +24,15 @@ result<int> cmd_compact(const parsed_args& a, cli_io& io) {
     if (*n == 0 || *n > 36'500)
       return make_error(errc::invalid_argument,
                         "--retention-days must be 1..36500, got " + *days);
-    db->options.versions.retention_ms
-      = static_cast<std::int64_t>(*n) * 24 * 3'600'000;
-    db->store = std::make_unique<storage>(*db->env, db->options);
+    retention_ms = static_cast<std::int64_t>(*n) * 24 * 3'600'000;
   }
+  auto db = open_database(a, access::read_write);
+  if (!db)
+    return std::move(db).err();
   std::uint64_t total = 0;
-  {
+  // The total only feeds the progress bar: counted only when one is drawn
+  // (over --connect, counting moves the table over the network once more).
+  if (io.err_is_tty) {
     auto txn = db->env->begin_read();
     if (!txn)
       return std::move(txn).err();
@@ -40,35 +42,38 @@ result<int> cmd_compact(const parsed_args& a, cli_io& io) {
     total = *n;
   }
   // Bounded steps, each its own durable transaction, so a running node's
-  // writes interleave with the pass instead of waiting for all of it.
+  // writes interleave with the pass instead of waiting for all of it (over
+  // --connect each step runs on the node's writer, between its commits).
   progress_bar bar(io.err, io.err_is_tty, "compact", total);
   std::int64_t now = io.now_ms();
   std::string resume;
   std::uint64_t keys = 0, removed = 0;
+  std::int64_t applied_retention = retention_ms;
   for (;;) {
-    auto step = db->store->prune(now, resume);
+    auto step = db->link->prune_step(now, resume, retention_ms);
     if (!step)
       return make_error(step.err().code(),
                         step.err().message() + " (after pruning "
                           + std::to_string(removed)
                           + " versions, which stay pruned)");
-    keys += step->keys_visited;
-    removed += step->versions_removed;
+    applied_retention = step->retention_ms;
+    keys += step->progress.keys_visited;
+    removed += step->progress.versions_removed;
     bar.update(keys);
-    if (step->complete)
+    if (step->progress.complete)
       break;
-    resume = step->resume_after;
+    resume = step->progress.resume_after;
   }
   bar.finish();
   if (wants_json(a)) {
     print_json(io.out, {{"keys_visited", keys},
                         {"versions_removed", removed},
-                        {"retention_ms", db->options.versions.retention_ms}});
+                        {"retention_ms", applied_retention}});
     return exit_ok;
   }
   io.out << "compacted: visited " << keys << " key(s), removed " << removed
          << " expired version(s) (retention "
-         << format_duration(db->options.versions.retention_ms) << ")\n";
+         << format_duration(applied_retention) << ")\n";
   return exit_ok;
 }
 
@@ -107,9 +112,15 @@ result<int> cmd_check(const parsed_args& a, cli_io& io) {
   auto txn = db->env->begin_read();
   if (!txn)
     return std::move(txn).err();
-  auto total = count_entries(**txn, table::versions, store);
-  if (!total)
-    return std::move(total).err();
+  // The total only feeds the progress bar: counted only when one is drawn
+  // (over --connect, counting moves the table over the network once more).
+  std::uint64_t total = 0;
+  if (io.err_is_tty) {
+    auto n = count_entries(**txn, table::versions, store);
+    if (!n)
+      return std::move(n).err();
+    total = *n;
+  }
   std::vector<problem> problems;
   std::uint64_t newer_format = 0, heads = 0;
   // Heads: each must decode and name a version that exists.
@@ -136,7 +147,7 @@ result<int> cmd_check(const parsed_args& a, cli_io& io) {
   }));
   // Versions: each header and record must decode.
   std::uint64_t versions = 0;
-  progress_bar bar(io.err, io.err_is_tty, "check", *total);
+  progress_bar bar(io.err, io.err_is_tty, "check", total);
   PROFILESTORE_TRY(for_each_version(**txn, store, [&](const version_visit& v) {
     bar.update(++versions);
     if (!v.name) {
@@ -249,11 +260,14 @@ result<int> cmd_stats(const parsed_args& a, cli_io& io) {
   }));
   if (failure)
     return failure;
-  std::error_code ec;
-  auto file_bytes = std::filesystem::file_size(
-    std::filesystem::path(*a.get("--db")) / "data.mdb", ec);
-  std::uint64_t data_file = ec ? 0 : file_bytes;
-  auto map_size = db->env->stats().map_size;
+  // Over --connect the node's map size is asked; its data file is not seen.
+  auto sizes = db->link->sizes();
+  if (!sizes)
+    return std::move(sizes).err();
+  nlohmann::json data_file = sizes->data_file_bytes
+                               ? nlohmann::json(*sizes->data_file_bytes)
+                               : nlohmann::json(nullptr);
+  auto map_size = sizes->map_size;
   if (wants_json(a)) {
     nlohmann::json list = nlohmann::json::object();
     for (const auto& [name, s] : stores)
@@ -296,8 +310,9 @@ result<int> cmd_stats(const parsed_args& a, cli_io& io) {
          std::to_string(sum.pending), std::to_string(sum.messages),
          std::to_string(sum.unreadable)});
   t.print(io.out);
-  io.out << "data.mdb " << data_file << " bytes, map size " << map_size
-         << " bytes\n";
+  if (sizes->data_file_bytes)
+    io.out << "data.mdb " << *sizes->data_file_bytes << " bytes, ";
+  io.out << "map size " << map_size << " bytes\n";
   return exit_ok;
 }
 

@@ -19,13 +19,15 @@ result<void> check_names(const std::string& store, const std::string& key) {
   return check_key(key);
 }
 
-// Applies one operation; returns the version it wrote.
+// Applies one operation (on a storage node: through its writer, at its
+// clock); returns the version it wrote.
 result<applied_op> write_one(database& db, operation op, cli_io& io) {
-  auto applied = apply_all_or_nothing(*db.env, db.options, {std::move(op)},
-                                      io.now_ms());
+  auto applied = db.link->write_all_or_nothing({std::move(op)}, io.now_ms(),
+                                               nullptr);
   if (!applied)
     return make_error(applied.err().code(),
-                      applied.err().message() + "; nothing written");
+                      applied.err().message()
+                        + nothing_written_note(applied.err()));
   return std::move(applied->front());
 }
 

@@ -2,35 +2,111 @@
 #include "database.hpp"
 
 #include <filesystem>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
 #include "profilestore/codec/json.hpp"
 #include "profilestore/codec/msgpack.hpp"
+#include "profilestore/store/lmdb_backend.hpp"
+#include "remote_backend.hpp"
 
 namespace profilestore::ctl {
 
-result<database> open_database(const parsed_args& args, access mode) {
-  auto dir = args.get("--db");
-  if (!dir || dir->empty())
-    return make_error(errc::invalid_argument,
-                      "--db DIR is required: the LMDB folder of the storage");
+namespace {
+
+result<database> open_local(const std::string& dir, access mode) {
   std::error_code ec;
   if (mode == access::read_write
-      && !std::filesystem::exists(std::filesystem::path(*dir) / "data.mdb", ec))
+      && !std::filesystem::exists(std::filesystem::path(dir) / "data.mdb", ec))
     return make_error(errc::storage_error,
-                      "no profilestore storage at '" + *dir
+                      "no profilestore storage at '" + dir
                         + "' (no data.mdb); nothing written");
   lmdb_options lo;
-  lo.path = *dir;
+  lo.path = dir;
   lo.read_only = mode == access::read_only;
   auto env = lmdb_backend::open(lo);
   if (!env)
     return std::move(env).err();
   database db;
+  db.link = local_link(**env, db.options, dir);
   db.env = std::move(*env);
   db.store = std::make_unique<storage>(*db.env, db.options);
   return db;
+}
+
+result<database> open_remote(const parsed_args& args) {
+  auto where = parse_endpoint(*args.get("--connect"));
+  if (!where)
+    return make_error(errc::invalid_argument,
+                      "--connect: " + where.err().message());
+  tls_options tls;
+  tls.certificate = args.get("--tls-cert").value_or("");
+  tls.key = args.get("--tls-key").value_or("");
+  tls.ca = args.get("--tls-ca").value_or("");
+  if (auto ok = tls.check(); !ok)
+    return make_error(errc::invalid_argument,
+                      ok.err().message()
+                        + " (--tls-cert, --tls-key and --tls-ca go together)");
+  auto timeout = remote_timeout(args);
+  if (!timeout)
+    return std::move(timeout).err();
+  auto conn = node_connection::open(*where, tls, *timeout);
+  if (!conn)
+    return std::move(conn).err();
+  database db;
+  db.link = remote_link(*conn);
+  db.env = std::make_unique<remote_backend>(*conn);
+  db.store = std::make_unique<storage>(*db.env, db.options);
+  return db;
+}
+
+} // namespace
+
+std::string nothing_written_note(const error& e) {
+  return e.code() == errc::timeout || e.code() == errc::unreachable
+           ? ""
+           : "; nothing written";
+}
+
+result<duration> remote_timeout(const parsed_args& args) {
+  auto text = args.get("--timeout");
+  if (!text)
+    return duration(std::chrono::seconds(10));
+  // Seconds, fractions allowed: digits with at most one '.'.
+  const std::string& t = *text;
+  bool digits = !t.empty() && t.size() <= 12
+                && t.find_first_not_of("0123456789.") == std::string::npos
+                && t.find('.') == t.rfind('.') && t != ".";
+  double seconds = digits ? std::strtod(t.c_str(), nullptr) : 0.0;
+  if (!digits || seconds < 0.001 || seconds > 3600)
+    return make_error(errc::invalid_argument,
+                      "--timeout takes seconds, 0.001 to 3600 (e.g. 10 or "
+                      "2.5), got '" + t + "'");
+  return std::chrono::duration_cast<duration>(
+    std::chrono::duration<double>(seconds));
+}
+
+result<database> open_database(const parsed_args& args, access mode) {
+  auto dir = args.get("--db");
+  bool connect = args.has("--connect");
+  if (dir && connect)
+    return make_error(errc::invalid_argument,
+                      "give --db DIR (a local folder) or --connect HOST:PORT "
+                      "(a running storage node), not both");
+  if (!connect)
+    for (const char* o : {"--tls-cert", "--tls-key", "--tls-ca", "--timeout"})
+      if (args.has(o))
+        return make_error(errc::invalid_argument,
+                          std::string(o) + " applies to --connect HOST:PORT "
+                                           "only");
+  if (connect)
+    return open_remote(args);
+  if (!dir || dir->empty())
+    return make_error(errc::invalid_argument,
+                      "--db DIR is required: the LMDB folder of the storage "
+                      "(or --connect HOST:PORT for a running storage node)");
+  return open_local(*dir, mode);
 }
 
 result<void> require_store(const database& db, const std::string& store) {

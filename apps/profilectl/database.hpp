@@ -1,10 +1,16 @@
-// Opening the storage folder, and the JSON views of what it holds.
+// Opening the storage (a local folder or a running storage node), and the
+// JSON views of what it holds.
 //
-// Commands that only read open the LMDB environment with MDB_RDONLY, which
-// creates nothing and never takes the writer lock, so they are safe beside a
-// running storage node on the same host. Commands that write open it
-// read-write and go through the store layer's operations (storage.hpp,
-// atomic_batch.hpp), never raw bytes, so fencing and versioning hold.
+// --db DIR: commands that only read open the LMDB environment with
+// MDB_RDONLY, which creates nothing and never takes the writer lock, so they
+// are safe beside a running storage node on the same host. Commands that
+// write open it read-write and go through the store layer's operations
+// (storage.hpp, atomic_batch.hpp), never raw bytes, so fencing and
+// versioning hold.
+//
+// --connect HOST:PORT: reads go through the same store layer on a
+// remote_backend (bounded scans answered by the node's reader); writes go to
+// the node's writer (storage_link.hpp). The command code is the same.
 #pragma once
 
 #include <memory>
@@ -14,9 +20,11 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_args.hpp"
-#include "profilestore/store/lmdb_backend.hpp"
+#include "profilestore/actors/constants.hpp"
+#include "profilestore/store/backend.hpp"
 #include "profilestore/store/record.hpp"
 #include "profilestore/store/storage.hpp"
+#include "storage_link.hpp"
 
 namespace profilestore::ctl {
 
@@ -26,15 +34,30 @@ enum class access : std::uint8_t {
   read_write_create, // import: may create a new environment
 };
 
+// Members are destroyed in reverse order: the storage before the backend it
+// reads, the backend before the link (which may own the connection).
 struct database {
-  std::unique_ptr<lmdb_backend> env;
+  std::unique_ptr<storage_link> link; // writes, pruning, sizes
+  std::unique_ptr<backend> env;       // reads (catalog walks, storage)
   storage_options options;
   std::unique_ptr<storage> store;
 };
 
-// Opens --db DIR. invalid_argument when --db is missing; storage_error
-// naming the folder when it holds no profilestore environment.
+// Opens --db DIR or --connect HOST:PORT (exactly one). invalid_argument when
+// neither or both are given, or the TLS options are incomplete;
+// storage_error naming the folder when it holds no profilestore
+// environment; unreachable or timeout naming the node when it cannot be
+// reached. `mode` matters for a local folder only.
 result<database> open_database(const parsed_args& args, access mode);
+
+// "; nothing written" for a write that failed, or "" when its outcome is
+// unknown: a storage node that did not answer in time, or whose connection
+// was lost, may still apply it (its own error says so).
+std::string nothing_written_note(const error& e);
+
+// --timeout SECONDS as a duration (10 s when absent): the bound of every
+// request to a storage node. invalid_argument outside 0.001..3600.
+result<duration> remote_timeout(const parsed_args& args);
 
 // Refuses a store name that has no keys in `db` (typos would otherwise list
 // nothing and look like success).

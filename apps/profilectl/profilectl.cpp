@@ -27,10 +27,13 @@ const char* time_help
     "(2026-11-17T10:00:00Z).";
 
 void general_help(std::ostream& out) {
-  out << "usage: profilectl COMMAND [ARGS] --db DIR [--json] [--yes]\n\n"
-         "Looks inside, and repairs, the profiles of a profilestore storage "
-         "folder (LMDB).\nCommands that only read open it read-only and are "
-         "safe beside a running node.\n\ncommands:\n";
+  out << "usage: profilectl COMMAND [ARGS] (--db DIR | --connect HOST:PORT "
+         "[--tls-cert F --tls-key F --tls-ca F] [--timeout S]) [--json] "
+         "[--yes]\n\n"
+         "Looks inside, and repairs, the profiles of a profilestore storage: "
+         "a local LMDB\nfolder (--db; commands that only read open it "
+         "read-only, safe beside a running\nnode) or a running storage node "
+         "(--connect; writes go through the node's writer).\n\ncommands:\n";
   for (const auto& c : commands()) {
     std::string left = c.spec.name;
     out << "  " << left << std::string(left.size() < 10 ? 10 - left.size() : 1, ' ')
