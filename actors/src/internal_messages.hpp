@@ -38,6 +38,10 @@ using join_atom = caf::atom_constant<caf::atom("ps_join")>;
 using admin_atom = caf::atom_constant<caf::atom("ps_admin")>;
 // The node's periodic check of start and save deadlines.
 using sweep_atom = caf::atom_constant<caf::atom("ps_sweep")>;
+// Storage to an owner's node, then node to profile: the key was overwritten
+// or removed outside the session (set, remove, profilectl), so the session
+// is over (it ends without a last save, as when a save is refused).
+using lost_atom = caf::atom_constant<caf::atom("ps_lost")>;
 
 // A profile lent to a transaction: its context, valid until it is returned.
 struct lent_profile {

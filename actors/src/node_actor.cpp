@@ -931,6 +931,18 @@ caf::behavior node_behavior(node_actor* self, node_actor_args args) {
         self->send(i->second.actor, release_atom::value, requester);
       }
     },
+    // The key was overwritten or removed outside the session `owner`.
+    [self](lost_atom, const std::string& store, const std::string& key,
+           const session_ref& owner) {
+      auto& s = self->state;
+      bool mock = s.mock.writer
+                  && self->current_sender() == s.mock.writer.address();
+      auto i = s.active.find(registry_key(mock, store, key));
+      if (i != s.active.end() && is_session_of(s, i->second, owner)) {
+        i->second.ending = true;
+        self->send(i->second.actor, lost_atom::value);
+      }
+    },
     // ProfileService's GlobalUpdateProfileAsync (compat layer): the edits go
     // to the key's storage as one write; the reply is the queue after it.
     [self](global_update_atom, const store_spec_ptr& spec,

@@ -703,15 +703,6 @@ caf::behavior profile_behavior(profile_actor* self,
     [self](release_atom, const session_ref& requester) {
       self->state.begin_end(last_save_reason::external, requester);
     },
-    // The node could not renew its lease: another node may take the lock
-    // any moment, so this session stops saving and ends (as when lost).
-    [self](lease_lost_atom) {
-      auto& st = self->state;
-      if (!st.told_node_ended)
-        st.lose_session(make_error(errc::unreachable,
-                                   "the node could not renew its lease with "
-                                   "storage in time"));
-    },
     [self](info_atom) {
       auto& st = self->state;
       profile_snapshot snap;
@@ -752,6 +743,19 @@ caf::behavior profile_behavior(profile_actor* self,
         st.check_deadline();
       } else if (what == shutdown_atom::value) {
         st.begin_end(last_save_reason::shutdown, std::nullopt);
+      } else if (what == lost_atom::value) {
+        // Storage overwrote or removed the key outside this session.
+        if (!st.told_node_ended)
+          st.lose_session(make_error(errc::not_owner,
+                                     "the key was overwritten or removed "
+                                     "outside this session"));
+      } else if (what == lease_lost_atom::value) {
+        // The node could not renew its lease: another node may take the
+        // lock any moment, so this session stops saving and ends.
+        if (!st.told_node_ended)
+          st.lose_session(make_error(errc::unreachable,
+                                     "the node could not renew its lease "
+                                     "with storage in time"));
       }
     },
   };

@@ -139,6 +139,18 @@ void notify_owners(writer_actor* self, const operation& op,
            *reply.owner, s->request.requester);
       schedule_lease_kick(self, *s, *reply.owner);
     }
+  } else if (auto* so = std::get_if<set_op>(&op)) {
+    // The owner's session is over: tell it now rather than at its next save,
+    // so it stops taking changes that can no longer be saved.
+    const auto& reply = std::get<set_reply>(applied.reply);
+    if (reply.previous_owner)
+      tell(reply.previous_owner->node, lost_atom::value, so->store, so->key,
+           *reply.previous_owner);
+  } else if (auto* ro = std::get_if<remove_op>(&op)) {
+    const auto& reply = std::get<remove_reply>(applied.reply);
+    if (reply.previous_owner)
+      tell(reply.previous_owner->node, lost_atom::value, ro->store, ro->key,
+           *reply.previous_owner);
   } else if (auto* sv = std::get_if<save_op>(&op)) {
     // A final save handed the lock to a waiting requester: tell its node at
     // once, so the hand-off costs no retry period.

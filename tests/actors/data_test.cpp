@@ -396,9 +396,11 @@ TEST_CASE("set rolls a key back to an older version and ends its active session"
   CHECK_FALSE(rec->meta.active_session.has_value());
   CHECK_FALSE(rec->meta.force_load_session.has_value());
 
-  // The session that held the key learns at its next save: it ends without
-  // a last save and cannot write its (bad) data back.
-  REQUIRE_OK(rt.update(*p, add_coins(1)));
+  // Storage tells the session that held the key at once (no time passes):
+  // it ends without a last save and cannot write its (bad) data back.
+  rt.run();
+  CHECK(log->session_ends == 1);
+  CHECK_FALSE(rt.update(*p, add_coins(1)).ok());
   rt.advance(60s);
   CHECK(log->session_ends == 1);
   CHECK(log->last_saves.empty());
@@ -410,6 +412,26 @@ TEST_CASE("set rolls a key back to an older version and ends its active session"
   auto p2 = rt.start(players, "user-1");
   REQUIRE(p2.ok());
   CHECK(coins_in(snap_of(rt, *p2).data) == 10);
+}
+
+TEST_CASE("remove of a key with an active session ends that session at once without a last save") {
+  runtime rt;
+  REQUIRE_OK(rt.n->set_constant("AUTO_SAVE_PERIOD", 60));
+  auto players = rt.open_value("players");
+  auto log = std::make_shared<hook_log>();
+  auto p = rt.start(players, "user-1", rt.recorded(log));
+  REQUIRE(p.ok());
+  REQUIRE_OK(rt.update(*p, add_coins(5)));
+  auto removed = rt.remove(players, "user-1");
+  REQUIRE(removed.ok());
+  CHECK(*removed);
+  rt.run(); // no time passes: the owner is told by storage, not by a save
+  CHECK(log->session_ends == 1);
+  CHECK(log->last_saves.empty());
+  CHECK_FALSE(rt.update(*p, add_coins(1)).ok());
+  CHECK_FALSE(rt.stored("players", "user-1").has_value());
+  rt.advance(120s); // and no later save brings the key back
+  CHECK_FALSE(rt.stored("players", "user-1").has_value());
 }
 
 TEST_CASE("transact moves coins between two profiles and stores both in one commit") {

@@ -2,8 +2,10 @@
 // 127.0.0.1 (an ephemeral port), over real TCP. Reads must answer exactly
 // what --db answers for the same folder; writes go through the node's writer
 // and keep its rules (a set ends a live session of a connected game node).
+#include <chrono>
 #include <fstream>
 #include <map>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -147,7 +149,7 @@ TEST_CASE("read commands over --connect answer exactly what --db answers for the
   CHECK(r["map_size"].get<std::uint64_t>() > 0);
 }
 
-TEST_CASE("set over --connect ends the live session of a connected game node, whose next save is refused") {
+TEST_CASE("set over --connect ends the live session of a connected game node at once") {
   connect_fixture f;
   f.start_node();
   game_node game({"game-a", 1, {f.node().where()}});
@@ -169,8 +171,14 @@ TEST_CASE("set over --connect ends the live session of a connected game node, wh
   auto reply = nlohmann::json::parse(r.out);
   CHECK(reply["ended_session"][0] == "game-a");
 
-  REQUIRE_OK(p->with_context(
-    [](profile_context& c) { (*c.data_value())["coins"] = value(1); }));
+  // Storage tells the owner's node at once: the session ends without waiting
+  // for its next save, and no change of it can be saved any more.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (p->is_active() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  CHECK_FALSE(p->is_active());
+  CHECK_FALSE(p->with_context(
+    [](profile_context& c) { (*c.data_value())["coins"] = value(1); }).ok());
   CHECK_FALSE(p->save().ok());
 
   auto got = f.remote({"get", "Players", "u1", "--json"});
