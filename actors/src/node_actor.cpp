@@ -136,6 +136,15 @@ bool is_session_of(const node_state& s, const active_entry& e,
          && session.node == s.node_name;
 }
 
+// The registry key a storage notice about (store, key) concerns: a notice
+// from the mock store's writer is about a mock key.
+std::string noticed_key(node_actor* self, const std::string& store,
+                        const std::string& key) {
+  auto& s = self->state;
+  bool mock = s.mock.writer && self->current_sender() == s.mock.writer.address();
+  return registry_key(mock, store, key);
+}
+
 constants consts(node_actor* self) {
   return self->state.shared->current_constants();
 }
@@ -838,19 +847,14 @@ caf::behavior node_behavior(node_actor* self, node_actor_args args) {
     // The owner's lease ran out: try again now.
     [self](handed_atom, const std::string& store, const std::string& key,
            const session_ref& requester) {
-      auto& s = self->state;
-      bool mock = s.mock.writer
-                  && self->current_sender() == s.mock.writer.address();
-      try_start_now(self, registry_key(mock, store, key), requester);
+      try_start_now(self, noticed_key(self, store, key), requester);
     },
     // The owner's final save handed the lock to this node's request; with
     // the record as stored, the start completes without another write.
     [self](handed_atom, const std::string& store, const std::string& key,
            const session_ref& requester, read_result& current) {
       auto& s = self->state;
-      bool mock = s.mock.writer
-                  && self->current_sender() == s.mock.writer.address();
-      auto rk = registry_key(mock, store, key);
+      auto rk = noticed_key(self, store, key);
       auto i = s.starting.find(rk);
       bool usable = current.found && requester.node == s.node_name
                     && requester.incarnation == s.incarnation
@@ -914,18 +918,14 @@ caf::behavior node_behavior(node_actor* self, node_actor_args args) {
     [self](notify_atom, const std::string& store, const std::string& key,
            const queued_update& update) {
       auto& s = self->state;
-      bool mock = s.mock.writer
-                  && self->current_sender() == s.mock.writer.address();
-      auto i = s.active.find(registry_key(mock, store, key));
+      auto i = s.active.find(noticed_key(self, store, key));
       if (i != s.active.end())
         self->send(i->second.actor, notify_atom::value, update);
     },
     [self](release_atom, const std::string& store, const std::string& key,
            const session_ref& owner, const session_ref& requester) {
       auto& s = self->state;
-      bool mock = s.mock.writer
-                  && self->current_sender() == s.mock.writer.address();
-      auto i = s.active.find(registry_key(mock, store, key));
+      auto i = s.active.find(noticed_key(self, store, key));
       if (i != s.active.end() && is_session_of(s, i->second, owner)) {
         i->second.ending = true;
         self->send(i->second.actor, release_atom::value, requester);
@@ -935,9 +935,7 @@ caf::behavior node_behavior(node_actor* self, node_actor_args args) {
     [self](lost_atom, const std::string& store, const std::string& key,
            const session_ref& owner) {
       auto& s = self->state;
-      bool mock = s.mock.writer
-                  && self->current_sender() == s.mock.writer.address();
-      auto i = s.active.find(registry_key(mock, store, key));
+      auto i = s.active.find(noticed_key(self, store, key));
       if (i != s.active.end() && is_session_of(s, i->second, owner)) {
         i->second.ending = true;
         self->send(i->second.actor, lost_atom::value);

@@ -151,6 +151,16 @@ result<store<value>> profile_handler::open_store(const std::string& name,
   return std::move(*opened);
 }
 
+result<store<value>>
+profile_handler::known_or_open_store(const std::string& name) {
+  {
+    std::lock_guard<std::mutex> guard(mtx_);
+    if (auto i = stores_.find(name); i != stores_.end())
+      return i->second;
+  }
+  return open_store(name, value(value_map{}));
+}
+
 void profile_handler::uncache(const cache_key& k, const handler_profile* p) {
   std::lock_guard<std::mutex> guard(mtx_);
   auto i = cache_.find(k);
@@ -221,18 +231,9 @@ profile_handler::update_profile(const std::string& store_name,
     PROFILESTORE_TRY(cached->session().save());
     return std::move(*out);
   }
-  std::optional<store<value>> st;
-  {
-    std::lock_guard<std::mutex> guard(mtx_);
-    if (auto i = stores_.find(store_name); i != stores_.end())
-      st = i->second;
-  }
-  if (!st) {
-    auto opened = open_store(store_name, value(value_map{}));
-    if (!opened)
-      return opened.err();
-    st = std::move(*opened);
-  }
+  auto st = known_or_open_store(store_name);
+  if (!st)
+    return st.err();
   auto session = st->start_session(key);
   if (!session)
     return session.err();
@@ -254,18 +255,9 @@ profile_handler::get_profile_data(const std::string& store_name,
       return d.err();
     return std::optional<value>(std::move(*d));
   }
-  std::optional<store<value>> st;
-  {
-    std::lock_guard<std::mutex> guard(mtx_);
-    if (auto i = stores_.find(store_name); i != stores_.end())
-      st = i->second;
-  }
-  if (!st) {
-    auto opened = open_store(store_name, value(value_map{}));
-    if (!opened)
-      return opened.err();
-    st = std::move(*opened);
-  }
+  auto st = known_or_open_store(store_name);
+  if (!st)
+    return st.err();
   auto copy = st->get(key);
   if (!copy)
     return copy.err();

@@ -117,6 +117,9 @@ private:
   using cache_key = std::pair<std::string, std::string>;
 
   result<store<value>> open_store(const std::string& name, const value& tmpl);
+  // The store opened before under `name`, or opened now with an empty map as
+  // its template (for calls on keys this handler has no profile of).
+  result<store<value>> known_or_open_store(const std::string& name);
   void uncache(const cache_key& k, const handler_profile* p);
 
   node* node_;
