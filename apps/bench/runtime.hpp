@@ -143,10 +143,13 @@ void trim_heap();
 double quantile(std::vector<double> samples, double p);
 
 // Raw LMDB: `total` puts of `value` over `key_space` distinct keys (written
-// once first, untimed, then overwritten in key order), `batch` per durable
-// transaction; puts per second.
+// once first, untimed, then overwritten in key order, or with a non-zero
+// `shuffle_seed` in one fixed random order of all keys, as the saves of
+// independent players arrive), `batch` per durable transaction; puts per
+// second.
 double raw_lmdb_batch_rate(std::size_t key_space, std::size_t batch,
-                           std::size_t total, const std::string& value);
+                           std::size_t total, const std::string& value,
+                           std::uint64_t shuffle_seed = 0);
 
 // Raw LMDB: `count` transactions of one put of `value` under a new key, each
 // committed durably; the latency of each (begin to commit returned) in ms.
