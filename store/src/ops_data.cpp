@@ -10,13 +10,13 @@
 namespace profilestore {
 namespace {
 
-// Checks one caller-supplied MessagePack blob: well-formed, within `max`
-// bytes, and (when asked) a map, or a map or an array.
+// Checks one caller-supplied MessagePack blob: within `max` bytes, and,
+// with `walk`, well-formed and (when asked) a map, or a map or an array.
 enum class shape : std::uint8_t { any, map, container };
 
 result<void> check_blob(std::string_view bytes, std::string_view what,
                         std::size_t max, errc too_large, shape required,
-                        const decode_limits& limits) {
+                        const decode_limits& limits, bool walk = true) {
   if (bytes.size() > max)
     return make_error(too_large, std::string(what) + " is "
                                    + std::to_string(bytes.size())
@@ -25,6 +25,8 @@ result<void> check_blob(std::string_view bytes, std::string_view what,
   if (bytes.empty())
     return make_error(errc::invalid_argument,
                       std::string(what) + " is empty (expected MessagePack)");
+  if (!walk)
+    return {};
   auto ok = validate_msgpack(bytes, limits);
   if (!ok)
     return make_error(ok.err().code(),
@@ -47,15 +49,17 @@ result<void> check_profile_fields(std::string_view data,
                                   std::string_view meta_tags,
                                   const std::vector<std::int64_t>& user_ids,
                                   std::string_view key_metadata,
-                                  const storage_limits& limits) {
+                                  const storage_limits& limits,
+                                  bool walk = true) {
   const auto& dl = limits.record_decode;
   PROFILESTORE_TRY(check_blob(data, "Data", limits.max_data_bytes,
-                              errc::data_too_large, shape::container, dl));
+                              errc::data_too_large, shape::container, dl,
+                              walk));
   PROFILESTORE_TRY(check_blob(meta_tags, "MetaTags", limits.max_meta_tags_bytes,
-                              errc::data_too_large, shape::map, dl));
+                              errc::data_too_large, shape::map, dl, walk));
   PROFILESTORE_TRY(check_blob(key_metadata, "key metadata",
                               limits.max_key_metadata_bytes,
-                              errc::metadata_too_large, shape::map, dl));
+                              errc::metadata_too_large, shape::map, dl, walk));
   if (user_ids.size() > limits.max_user_ids)
     return make_error(errc::too_many_user_ids,
                       std::to_string(user_ids.size())
@@ -85,7 +89,14 @@ result<void> check_save_request(const save_request& req,
     return make_error(errc::invalid_argument,
                       "a hand-off save must name the requester to hand to");
   return check_profile_fields(req.data, req.meta_tags, req.user_ids,
-                              req.key_metadata, limits);
+                              req.key_metadata, limits,
+                              !req.payloads_checked);
+}
+
+result<void> check_profile_data(std::string_view data,
+                                const storage_limits& limits) {
+  return check_blob(data, "Data", limits.max_data_bytes, errc::data_too_large,
+                    shape::container, limits.record_decode);
 }
 
 result<void> check_set_request(const set_request& req,

@@ -60,8 +60,11 @@ result<loaded_key> load_current(read_transaction& txn, std::string_view store,
 class op_runner {
 public:
   op_runner(write_transaction& txn, const storage_options& options,
-            std::int64_t now)
-    : txn_(txn), options_(options), now_(now) {}
+            std::int64_t now, std::vector<std::string>& checked_templates,
+            std::size_t max_checked_templates)
+    : txn_(txn), options_(options), now_(now),
+      checked_templates_(checked_templates),
+      max_checked_templates_(max_checked_templates) {}
 
   result<applied_op> operator()(const start_session_op& op);
   result<applied_op> operator()(const save_op& op);
@@ -127,9 +130,24 @@ private:
 
   result<planned<save_reply>> plan_save(const save_op& op);
 
+  // A new profile's Data must pass the checks of a save's Data; a template
+  // seen before (by content) passed them already.
+  result<void> check_template(std::string_view tmpl) {
+    for (const auto& known : checked_templates_)
+      if (known == tmpl)
+        return {};
+    PROFILESTORE_TRY(check_profile_data(tmpl, options_.limits));
+    if (checked_templates_.size() >= max_checked_templates_)
+      checked_templates_.erase(checked_templates_.begin());
+    checked_templates_.emplace_back(tmpl);
+    return {};
+  }
+
   write_transaction& txn_;
   const storage_options& options_;
   std::int64_t now_;
+  std::vector<std::string>& checked_templates_;
+  std::size_t max_checked_templates_;
 };
 
 result<applied_op> op_runner::operator()(const start_session_op& op) {
@@ -137,12 +155,8 @@ result<applied_op> op_runner::operator()(const start_session_op& op) {
   PROFILESTORE_TRY(check_node_name(op.request.requester.node));
   std::string_view tmpl = op.template_data ? std::string_view(*op.template_data)
                                            : std::string_view{};
-  if (!tmpl.empty()) {
-    save_request probe; // reuse the Data checks for the template
-    probe.session.node = op.request.requester.node;
-    probe.data = std::string(tmpl);
-    PROFILESTORE_TRY(check_save_request(probe, options_.limits));
-  }
+  if (!tmpl.empty())
+    PROFILESTORE_TRY(check_template(tmpl));
   return finish(op.store, op.key,
                 plan<start_session_reply>(
                   op.store, op.key,
@@ -284,7 +298,8 @@ storage::apply_batch(const std::vector<operation>& ops, std::int64_t now) {
     std::vector<result<applied_op>> results;
     results.reserve(ops.size());
     error fatal;
-    op_runner runner(**txn, options_, now);
+    op_runner runner(**txn, options_, now, checked_templates_,
+                     max_checked_templates);
     for (const auto& op : ops) {
       auto r = std::visit(runner, op);
       if (!r.ok() && is_backend_failure(r.err().code())) {

@@ -166,9 +166,13 @@ TEST_CASE("a save refused for its size keeps the session and the data and report
     (*c.data_value())["blob"] = std::string(200, 'x');
     add_coins(1)(c);
   }));
+  auto commits_before = rt.commits();
   auto saved = rt.save(*p);
   REQUIRE_FALSE(saved.ok());
   CHECK(saved.err().code() == errc::data_too_large);
+  // Beside its storage the profile checks its bytes itself: the refused
+  // save never reached the writer.
+  CHECK(rt.commits() == commits_before);
   REQUIRE(errors->size() == 1);
   CHECK(errors->at(0).code == errc::data_too_large);
   CHECK(errors->at(0).store == "players");

@@ -50,6 +50,16 @@ TEST_CASE("a save operation survives the wire unchanged") {
   CHECK(*back.request.handoff_to == *op.request.handoff_to);
 }
 
+TEST_CASE("a sender's word that it checked its payloads does not cross the "
+          "wire: the storage node checks them itself") {
+  auto op = sample_save();
+  op.request.payloads_checked = true;
+  save_op back;
+  auto err = wire::decode(wire::encode(op), back);
+  REQUIRE_MESSAGE(!err, error_text(err));
+  CHECK_FALSE(back.request.payloads_checked);
+}
+
 TEST_CASE("a start reply with its record and a group of key infos survive the wire") {
   start_session_reply r;
   r.outcome = start_outcome::started;

@@ -1,4 +1,5 @@
 // Messages, set, remove and the input limits, on both backends.
+#include "result_checks.hpp"
 #include "store_harness.hpp"
 
 using namespace profilestore;
@@ -280,6 +281,54 @@ BOTH_BACKENDS(malformed_data_refused,
   REQUIRE_FALSE(r.ok());
   CHECK(r.err().code() == errc::malformed_input);
   CHECK(r.err().message().rfind("Data: ", 0) == 0);
+}
+
+BOTH_BACKENDS(checked_payloads_keep_limits,
+              "a save whose sender checked its payloads skips only the "
+              "MessagePack walks: sizes and counts are still enforced") {
+  h.start("p1", alpha);
+  save_request req;
+  req.session = alpha;
+  req.payloads_checked = true;
+  req.data = blob_of_size((std::size_t{4} << 20) + 1);
+  CHECK(h.save("p1", req).err().code() == errc::data_too_large);
+  req.data = bytes_of(value::object({{"coins", 1}}));
+  req.user_ids.assign(65, 1);
+  CHECK(h.save("p1", req).err().code() == errc::too_many_user_ids);
+  req.user_ids.clear();
+  req.meta_tags.clear();
+  CHECK(h.save("p1", req).err().code() == errc::invalid_argument);
+  req.meta_tags = empty_msgpack_map;
+  CHECK(h.save("p1", req).ok());
+  // Without the flag the same malformed bytes are walked and refused.
+  req.payloads_checked = false;
+  req.data = std::string("\x82\xa1", 2);
+  CHECK(h.save("p1", req).err().code() == errc::malformed_input);
+}
+
+BOTH_BACKENDS(template_checked_each_time_until_valid,
+              "a malformed template is refused at every start, and a valid "
+              "one is remembered without letting another through") {
+  auto start_with = [&](const std::string& key, std::string tmpl) {
+    start_session_op op{test_store, key, {},
+                        std::make_shared<const std::string>(std::move(tmpl))};
+    op.request.requester = alpha;
+    return h.run(op);
+  };
+  const std::string bad("\x82\xa1", 2);
+  for (int i = 0; i < 2; ++i) {
+    auto r = start_with("bad", bad);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.err().code() == errc::malformed_input);
+  }
+  // More valid templates than storage remembers, then the first again.
+  for (int i = 0; i < 20; ++i)
+    REQUIRE_OK(start_with("k" + std::to_string(i),
+                          bytes_of(value::object({{"n", i}}))));
+  REQUIRE_OK(start_with("again", bytes_of(value::object({{"n", 0}}))));
+  CHECK(start_with("bad2", bad).err().code() == errc::malformed_input);
+  CHECK(start_with("scalar", bytes_of(value(5))).err().code()
+        == errc::invalid_argument);
 }
 
 BOTH_BACKENDS(store_name_rules,

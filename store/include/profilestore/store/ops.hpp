@@ -107,6 +107,13 @@ struct save_request {
   std::vector<std::uint64_t> lock_update_ids;      // marked locked
   final_action final = final_action::none;
   std::optional<session_ref> handoff_to;
+  // Set only by a sender that ran check_save_request on these very fields
+  // with the limits of the storage it sends to (a profile actor beside its
+  // storage, on its own thread rather than the writer's). Storage then skips
+  // the MessagePack walks of Data, MetaTags and key metadata and checks only
+  // the rest (names, sizes, counts). Never sent over the wire: a request
+  // from another node is always checked in full.
+  bool payloads_checked = false;
 };
 
 struct save_reply {
@@ -121,8 +128,14 @@ struct save_reply {
   std::optional<session_ref> new_owner;
 };
 
-// Checks the request's own data against `limits` (sizes, shapes).
+// Checks the request's own data against `limits` (sizes, shapes; the
+// MessagePack walks only unless req.payloads_checked).
 result<void> check_save_request(const save_request& req,
+                                const storage_limits& limits);
+
+// The checks check_save_request makes of Data alone: a template (a new
+// profile's Data) passes these.
+result<void> check_profile_data(std::string_view data,
                                 const storage_limits& limits);
 
 result<op_change<save_reply>> save(const current_record& current,
