@@ -158,8 +158,9 @@ private:
 // under full limits. This halves the cost of a save.
 class record_decoder {
 public:
-  record_decoder(std::string_view bytes, const decode_limits& limits)
-    : reader_(bytes, limits) {}
+  record_decoder(std::string_view bytes, const decode_limits& limits,
+                 bool keep_data = true)
+    : reader_(bytes, limits), keep_data_(keep_data) {}
 
   result<record> run();
 
@@ -171,7 +172,7 @@ private:
   result<void> updates(record& rec);
   result<queued_update> update();
   result<void> user_ids(record& rec);
-  result<std::string> container(bool allow_array, std::string_view what);
+  result<std::string_view> container(bool allow_array, std::string_view what);
 
   error corrupt(std::string_view what, const error& cause) const {
     return make_error(errc::corrupt_record,
@@ -184,6 +185,7 @@ private:
   }
 
   msgpack_reader reader_;
+  bool keep_data_;
   seen_names seen_;
   std::uint64_t format_version_ = 0;
 };
@@ -248,7 +250,8 @@ result<void> record_decoder::field(std::string_view name, record& rec) {
     auto d = container(true, name);
     if (!d)
       return std::move(d).err();
-    rec.data = std::move(*d);
+    if (keep_data_)
+      rec.data = *d;
     return {};
   }
   if (name == "MetaData")
@@ -261,7 +264,7 @@ result<void> record_decoder::field(std::string_view name, record& rec) {
     auto d = container(false, name);
     if (!d)
       return std::move(d).err();
-    rec.key_metadata = std::move(*d);
+    rec.key_metadata = *d;
     return {};
   }
   if (name == "WasOverwritten") {
@@ -278,8 +281,9 @@ result<void> record_decoder::field(std::string_view name, record& rec) {
   return {};
 }
 
-// A map (or, when allowed, an array), returned as its encoded bytes.
-result<std::string> record_decoder::container(bool allow_array,
+// A map (or, when allowed, an array), returned as its encoded bytes (a view
+// into the input).
+result<std::string_view> record_decoder::container(bool allow_array,
                                               std::string_view what) {
   auto type = reader_.peek();
   if (!type)
@@ -293,7 +297,7 @@ result<std::string> record_decoder::container(bool allow_array,
   auto raw = reader_.read_object_structure();
   if (!raw)
     return corrupt(what, raw.err());
-  return std::string(*raw);
+  return *raw;
 }
 
 result<void> record_decoder::metadata(record_metadata& m) {
@@ -351,7 +355,7 @@ result<void> record_decoder::metadata_field(std::string_view name,
     auto d = container(false, what);
     if (!d)
       return std::move(d).err();
-    m.meta_tags = std::move(*d);
+    m.meta_tags = *d;
     return {};
   }
   auto raw = reader_.read_object_structure();
@@ -476,9 +480,11 @@ std::uint64_t find_format_version(std::string_view bytes,
 
 } // namespace
 
-result<record> decode_record(std::string_view bytes,
-                             const decode_limits& limits) {
-  auto rec = record_decoder(bytes, limits).run();
+namespace {
+
+result<record> decode_with(std::string_view bytes, const decode_limits& limits,
+                           bool keep_data) {
+  auto rec = record_decoder(bytes, limits, keep_data).run();
   if (rec.ok() || rec.err().code() == errc::unsupported_format)
     return rec;
   // A newer writer may have changed any field, and its FormatVersion may come
@@ -487,6 +493,18 @@ result<record> decode_record(std::string_view bytes,
   if (version > record_format_version)
     return newer_format_error(version);
   return rec;
+}
+
+} // namespace
+
+result<record> decode_record(std::string_view bytes,
+                             const decode_limits& limits) {
+  return decode_with(bytes, limits, true);
+}
+
+result<record> decode_record_without_data(std::string_view bytes,
+                                          const decode_limits& limits) {
+  return decode_with(bytes, limits, false);
 }
 
 } // namespace profilestore

@@ -31,9 +31,12 @@ struct loaded_key {
   std::optional<head_entry> head;
 };
 
+// With `keep_data` false the record's Data is not copied out (an operation
+// that replaces Data, a save, has no use for it).
 result<loaded_key> load_current(read_transaction& txn, std::string_view store,
                                 std::string_view key,
-                                const decode_limits& limits) {
+                                const decode_limits& limits,
+                                bool keep_data = true) {
   loaded_key out;
   auto head = read_head(txn, store, key);
   if (!head)
@@ -46,7 +49,9 @@ result<loaded_key> load_current(read_transaction& txn, std::string_view store,
     return std::move(latest).err();
   if (!*latest || (*latest)->info.deleted)
     return out;
-  auto rec = decode_record((*latest)->record_bytes, limits);
+  auto rec = keep_data ? decode_record((*latest)->record_bytes, limits)
+                       : decode_record_without_data((*latest)->record_bytes,
+                                                    limits);
   if (rec)
     out.current.rec = std::move(*rec);
   else if (rec.err().code() == errc::unsupported_format)
@@ -82,15 +87,18 @@ private:
     std::optional<head_entry> head;
   };
 
-  result<loaded_key> load(std::string_view store, std::string_view key) {
-    return load_current(txn_, store, key, options_.limits.record_decode);
+  result<loaded_key> load(std::string_view store, std::string_view key,
+                          bool keep_data = true) {
+    return load_current(txn_, store, key, options_.limits.record_decode,
+                        keep_data);
   }
 
-  // Loads the key and runs `pure(current)` on it.
+  // Loads the key and runs `pure(current)` on it; `keep_data` as in
+  // load_current.
   template <class Reply, class Pure>
   result<planned<Reply>> plan(std::string_view store, std::string_view key,
-                              Pure&& pure) {
-    auto loaded = load(store, key);
+                              Pure&& pure, bool keep_data = true) {
+    auto loaded = load(store, key, keep_data);
     if (!loaded)
       return std::move(loaded).err();
     result<op_change<Reply>> change = pure(loaded->current);
@@ -183,10 +191,13 @@ result<op_runner::planned<save_reply>>
 op_runner::plan_save(const save_op& op) {
   PROFILESTORE_TRY(check_names(op.store, op.key));
   PROFILESTORE_TRY(check_save_request(op.request, options_.limits));
-  return plan<save_reply>(op.store, op.key,
-                          [&](const current_record& current) {
-                            return save(current, op.request, now_);
-                          });
+  // A save replaces Data: the stored Data is not copied out.
+  return plan<save_reply>(
+    op.store, op.key,
+    [&](const current_record& current) {
+      return save(current, op.request, now_);
+    },
+    false);
 }
 
 result<applied_op> op_runner::operator()(const save_op& op) {

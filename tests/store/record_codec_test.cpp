@@ -93,6 +93,22 @@ TEST_CASE("a record decoded from its encoding equals the original") {
   CHECK(back->was_overwritten);
 }
 
+TEST_CASE("a record decoded without its Data equals the full decode but for Data") {
+  record rec = sample_record();
+  rec.meta.force_load_session = session_ref{"other", 1, 2};
+  rec.key_metadata = encode_msgpack(value::object({{"k", "v"}}));
+  rec.updates.push_back(queued_update{6, 3, true, encode_msgpack(value("x"))});
+  auto bytes = encode_record(rec);
+  auto full = decode_record(bytes);
+  auto lean = decode_record_without_data(bytes);
+  REQUIRE_MESSAGE(full.ok(), full.err().to_string());
+  REQUIRE_MESSAGE(lean.ok(), lean.err().to_string());
+  CHECK(lean->data.empty());
+  CHECK(lean->has_profile);
+  lean->data = full->data;
+  CHECK(encode_record(*lean) == bytes);
+}
+
 TEST_CASE("unknown fields survive a decode and encode") {
   record rec = sample_record();
   std::string bytes = encode_record(rec);
@@ -126,6 +142,9 @@ TEST_CASE("records with missing or mistyped fields are corrupt") {
     auto r = decode_record(encode_msgpack(v));
     REQUIRE_MESSAGE(!r.ok(), why);
     CHECK_MESSAGE(r.err().code() == errc::corrupt_record, why);
+    auto lean = decode_record_without_data(encode_msgpack(v));
+    REQUIRE_MESSAGE(!lean.ok(), why);
+    CHECK_MESSAGE(lean.err().code() == errc::corrupt_record, why);
   };
   {
     auto v = *base;
@@ -195,6 +214,11 @@ TEST_CASE("random damage to a record never crashes the decoder") {
     bytes.resize(std::uniform_int_distribution<std::size_t>(0, bytes.size())(
       rng));
     auto r = decode_record(bytes);
+    // Leaving Data out changes no verdict.
+    auto lean = decode_record_without_data(bytes);
+    REQUIRE(lean.ok() == r.ok());
+    if (!r.ok())
+      CHECK(lean.err().code() == r.err().code());
     if (r.ok())
       ++decoded;
     else

@@ -34,4 +34,10 @@ std::string encode_record(const record& rec);
 result<record> decode_record(std::string_view bytes,
                              const decode_limits& limits = {});
 
+// decode_record with the same checks, except that Data is not copied out:
+// rec.data stays empty (has_profile still tells whether the record has
+// Data). For a caller about to replace Data anyway, such as a save.
+result<record> decode_record_without_data(std::string_view bytes,
+                                          const decode_limits& limits = {});
+
 } // namespace profilestore
