@@ -3,6 +3,7 @@
 #include <chrono>
 #include <exception>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -319,6 +320,20 @@ caf::behavior store_reader(caf::stateful_actor<reader_state>* self,
 }
 
 } // namespace
+
+std::size_t recommended_workers(bool hosts_storage, unsigned cores) {
+  if (cores == 0)
+    return 4;
+  std::size_t spare = hosts_storage ? 1 : 0;
+  return cores > spare ? cores - spare : 1;
+}
+
+void use_recommended_workers(caf::actor_system_config& cfg,
+                             bool hosts_storage) {
+  cfg.set("scheduler.max-threads",
+          recommended_workers(hosts_storage,
+                              std::thread::hardware_concurrency()));
+}
 
 void store_actors::stop() const {
   caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);

@@ -21,6 +21,7 @@
 #include <caf/send.hpp>
 
 #include "bench.hpp"
+#include "profilestore/actors/store_actor.hpp"
 
 namespace profilestore::bench {
 
@@ -69,6 +70,9 @@ void wait_until(const std::function<bool()>& done,
 
 bench_config::bench_config(const options& opts) {
   set("logger.verbosity", caf::atom("quiet"));
+  // These scenarios run storage in the process, as profilestore-node with a
+  // storage role does: the same worker count as it uses.
+  use_recommended_workers(*this, true);
   if (auto i = opts.params.find("threads"); i != opts.params.end())
     set("scheduler.max-threads", std::stoul(i->second));
   if (auto i = opts.params.find("policy"); i != opts.params.end())

@@ -58,9 +58,10 @@ private:
 void wait_until(const std::function<bool()>& done, std::chrono::milliseconds limit,
                 const std::string& what);
 
-// A threaded actor system, quiet. CAF's defaults (work-stealing, max(cores,
-// 4) workers) unless --param threads=N or policy=stealing|sharing say
-// otherwise.
+// A threaded actor system, quiet: work-stealing with the workers
+// recommended_workers() gives a process that hosts storage (cores - 1, at
+// least 1; store_actor.hpp), as profilestore-node uses, unless
+// --param threads=N or policy=stealing|sharing say otherwise.
 struct bench_config : caf::actor_system_config {
   explicit bench_config(const options& opts);
 };

@@ -16,6 +16,7 @@
 #include "node_options.hpp"
 #include "profilestore/actors/cluster.hpp"
 #include "profilestore/actors/node.hpp"
+#include "profilestore/actors/store_actor.hpp"
 #include "profilestore/store/lmdb_backend.hpp"
 
 using namespace profilestore;
@@ -65,6 +66,7 @@ int main(int argc, char** argv) {
 
   caf::actor_system_config cfg;
   add_cluster_types(cfg, opts.tls());
+  use_recommended_workers(cfg, opts.node_role != role::game);
   caf::actor_system sys{cfg};
 
   store_actors storage;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "profilestore/actors/node.hpp"
+#include "profilestore/actors/store_actor.hpp"
 #include "profilestore/store/lmdb_backend.hpp"
 #include "result_checks.hpp"
 #include "temp_dir.hpp"
@@ -379,4 +380,18 @@ TEST_CASE("a facade shutdown does the final save of every session with reason sh
     REQUIRE_OK(p->end_session());
   }
   REQUIRE_OK(n2.shutdown());
+}
+
+TEST_CASE("a process that hosts storage leaves one core to the store writer's thread") {
+  CHECK(recommended_workers(true, 2) == 1);
+  CHECK(recommended_workers(true, 8) == 7);
+  CHECK(recommended_workers(true, 1) == 1);
+  CHECK(recommended_workers(false, 2) == 2);
+  CHECK(recommended_workers(false, 1) == 1);
+  CHECK(recommended_workers(true, 0) == 4); // unknown: CAF's own default
+  caf::actor_system_config cfg;
+  use_recommended_workers(cfg, true);
+  auto set = caf::get_if<std::size_t>(&cfg.content, "scheduler.max-threads");
+  REQUIRE(set);
+  CHECK(*set == recommended_workers(true, std::thread::hardware_concurrency()));
 }
