@@ -24,8 +24,16 @@ using namespace profilestore::node_app;
 
 namespace {
 
+// One line to stderr in one write: std::cerr is unbuffered, so a line
+// written piece by piece interleaves with the lines of other node processes
+// sharing the terminal (the demo stops several at once).
+void say(const std::string& what) {
+  std::string line = "profilestore-node: " + what + "\n";
+  std::cerr.write(line.data(), static_cast<std::streamsize>(line.size()));
+}
+
 int fail(const std::string& what) {
-  std::cerr << "profilestore-node: " << what << "\n";
+  say(what);
   return 1;
 }
 
@@ -128,14 +136,12 @@ int main(int argc, char** argv) {
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
-  std::cerr << "profilestore-node: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
-            << ": stopping\n";
+  say(std::string(sig == SIGINT ? "SIGINT" : "SIGTERM") + ": stopping");
   int rc = 0;
   if (game) {
     auto down = game->shutdown(std::chrono::seconds(30));
     if (!down) {
-      std::cerr << "profilestore-node: shutdown: " << down.err().message()
-                << "\n";
+      say("shutdown: " + down.err().message());
       rc = 1;
     }
     game.reset();
