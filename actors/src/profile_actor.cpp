@@ -310,23 +310,23 @@ public:
     bk().waiting_next.clear();
     bool final = ending;
     in_flight_final = final;
+    if (storage_) {
+      // Beside its storage the profile checks its own bytes here, on its
+      // own thread, so the writer (one thread for the whole node) skips the
+      // MessagePack walks. A refusal is handled as the writer's would be,
+      // before anything waits for a reply.
+      auto ok = check_save_request(req, storage_->options().limits);
+      if (!ok) {
+        on_save_failed(ok.err(), final);
+        return;
+      }
+      req.payloads_checked = true;
+    }
     auto seq = ++save_seq;
     save_sent = self->clock().now();
     if (!deadline_pending)
       arm_deadline(consts().store_request_timeout);
     save_op op{spec_->name, key_, std::move(req)};
-    if (storage_) {
-      // Beside its storage the profile checks its own bytes here, on its
-      // own thread, so the writer (one thread for the whole node) skips the
-      // MessagePack walks. A refusal is handled as the writer's would be.
-      auto ok = check_save_request(op.request, storage_->options().limits);
-      if (!ok) {
-        ++save_seq; // no reply is coming; a deadline finds nothing to do
-        on_save_failed(ok.err(), final);
-        return;
-      }
-      op.request.payloads_checked = true;
-    }
     self->request(writer, caf::infinite, std::move(op))
       .then(
         [this, final, seq](applied_op& applied) {

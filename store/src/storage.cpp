@@ -24,6 +24,9 @@ result<void> check_names(std::string_view store, std::string_view key) {
   return check_key(key);
 }
 
+// How many templates storage remembers as checked (storage.hpp).
+constexpr std::size_t max_checked_templates = 16;
+
 // What an operation found under its key: the decoded record for the pure
 // operation, and the head for the write that may follow.
 struct loaded_key {
@@ -65,11 +68,9 @@ result<loaded_key> load_current(read_transaction& txn, std::string_view store,
 class op_runner {
 public:
   op_runner(write_transaction& txn, const storage_options& options,
-            std::int64_t now, std::vector<std::string>& checked_templates,
-            std::size_t max_checked_templates)
+            std::int64_t now, std::vector<std::string>& checked_templates)
     : txn_(txn), options_(options), now_(now),
-      checked_templates_(checked_templates),
-      max_checked_templates_(max_checked_templates) {}
+      checked_templates_(checked_templates) {}
 
   result<applied_op> operator()(const start_session_op& op);
   result<applied_op> operator()(const save_op& op);
@@ -145,7 +146,7 @@ private:
       if (known == tmpl)
         return {};
     PROFILESTORE_TRY(check_profile_data(tmpl, options_.limits));
-    if (checked_templates_.size() >= max_checked_templates_)
+    if (checked_templates_.size() >= max_checked_templates)
       checked_templates_.erase(checked_templates_.begin());
     checked_templates_.emplace_back(tmpl);
     return {};
@@ -155,7 +156,6 @@ private:
   const storage_options& options_;
   std::int64_t now_;
   std::vector<std::string>& checked_templates_;
-  std::size_t max_checked_templates_;
 };
 
 result<applied_op> op_runner::operator()(const start_session_op& op) {
@@ -309,8 +309,7 @@ storage::apply_batch(const std::vector<operation>& ops, std::int64_t now) {
     std::vector<result<applied_op>> results;
     results.reserve(ops.size());
     error fatal;
-    op_runner runner(**txn, options_, now, checked_templates_,
-                     max_checked_templates);
+    op_runner runner(**txn, options_, now, checked_templates_);
     for (const auto& op : ops) {
       auto r = std::visit(runner, op);
       if (!r.ok() && is_backend_failure(r.err().code())) {

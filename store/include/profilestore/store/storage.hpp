@@ -159,12 +159,11 @@ public:
 private:
   backend& backend_;
   storage_options options_;
-  // Templates that passed the Data checks, newest last (at most
-  // max_checked_templates). A store's template goes with every start of
-  // that store, so it is walked once rather than once per start. Compared by
-  // content, since a start from another node brings its own copy. Touched
-  // only by apply_batch (one thread at a time).
-  static constexpr std::size_t max_checked_templates = 16;
+  // Templates that passed the Data checks, newest last (the last 16; see
+  // storage.cpp). A store's template goes with every start of that store,
+  // so it is walked once rather than once per start. Compared by content,
+  // since a start from another node brings its own copy. Touched only by
+  // apply_batch (one thread at a time).
   std::vector<std::string> checked_templates_;
 };
 
