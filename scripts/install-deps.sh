@@ -9,6 +9,7 @@ packages=(
   libcaf-dev libssl-dev          # CAF 0.17 (core, io, openssl)
   libmsgpack-cxx-dev libboost-dev
   liblmdb-dev lmdb-utils
+  libjemalloc-dev                # malloc of profilestore-node and -bench
   doctest-dev nlohmann-json3-dev
   procps                         # ps/pkill, used by multi-process tests
   openssl                        # test certificates for the TLS tests

@@ -43,6 +43,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "allocator.hpp"
 #include "bench.hpp"
 #include "report.hpp"
 
@@ -124,6 +125,10 @@ int main(int argc, char** argv) {
     }
     to_run.push_back(found);
   }
+  // Which malloc this run uses: the figures depend on it (allocator.hpp).
+  if (!std::getenv("PROFILESTORE_BENCH_CHILD"))
+    std::fprintf(stderr, "profilestore-bench: allocator %s\n",
+                 profilestore::node_app::allocator_name().c_str());
   std::vector<scenario_result> results;
   for (const auto* s : to_run) {
     auto figures = s->run(opts);

@@ -13,6 +13,8 @@
 #include <sstream>
 #include <thread>
 
+#include "allocator.hpp"
+
 namespace profilestore::bench {
 namespace {
 
@@ -47,6 +49,7 @@ std::string machine_section() {
       << "| cores | " << std::thread::hardware_concurrency() << " |\n"
       << "| memory | " << first_line_with("/proc/meminfo", "MemTotal") << " |\n"
       << "| kernel | " << kernel << " |\n"
+      << "| allocator | " << node_app::allocator_name() << " |\n"
       << "| date | " << date << " |\n";
   return out.str();
 }

@@ -10,8 +10,11 @@ if(NOT EXISTS ${OUT}/report.md)
   message(FATAL_ERROR "no report.md in ${OUT}")
 endif()
 file(READ ${OUT}/report.md md)
+# ALLOCATOR: what the build linked as the bench's malloc ("jemalloc" or
+# "glibc malloc"), so a build that meant to link jemalloc and did not fails.
 foreach(part "| scenario | figure | value | baseline | ratio | target | met |"
-             "| codec | encode 1 KiB value" "| CPU |" "| cores |" "codec-ratios.png")
+             "| codec | encode 1 KiB value" "| CPU |" "| cores |"
+             "| allocator | ${ALLOCATOR}" "codec-ratios.png")
   string(FIND "${md}" "${part}" at)
   if(at EQUAL -1)
     message(FATAL_ERROR "report.md lacks '${part}':\n${md}")
