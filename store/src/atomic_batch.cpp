@@ -27,6 +27,7 @@ public:
                    std::string_view value) override;
   result<void> del(table t, std::string_view key) override;
   result<void> commit() override;
+  std::uint64_t id() const noexcept override;
 
 private:
   held_commit_backend& owner_;
@@ -87,6 +88,10 @@ result<void> held_commit_txn::put(table t, std::string_view key,
 
 result<void> held_commit_txn::del(table t, std::string_view key) {
   return owner_.held().del(t, key);
+}
+
+std::uint64_t held_commit_txn::id() const noexcept {
+  return owner_.held().id();
 }
 
 result<void> held_commit_txn::commit() {

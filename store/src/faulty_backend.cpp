@@ -60,6 +60,7 @@ struct faulty_backend::impl {
   injection_budget commit_failures;
   std::atomic<errc> commit_failure_code{errc::storage_error};
   injection_budget map_full_puts;
+  injection_budget map_full_skips; // puts that go through first
   injection_budget begin_failures;
   std::atomic<errc> begin_failure_code{errc::storage_error};
   std::atomic<std::chrono::microseconds::rep> commit_latency_us{0};
@@ -109,7 +110,7 @@ public:
     return without_exceptions([&]() -> result<void> {
       if (!inner_)
         return ended_transaction_error();
-      if (owner_->map_full_puts.take()) {
+      if (!owner_->map_full_skips.take() && owner_->map_full_puts.take()) {
         ++owner_->injected_map_full;
         return error{errc::map_full,
                      "injected map full on put into "
@@ -150,6 +151,10 @@ public:
     });
   }
 
+  std::uint64_t id() const noexcept override {
+    return inner_ ? inner_->id() : 0;
+  }
+
 private:
   std::shared_ptr<faulty_backend::impl> owner_;
   // Empty once the transaction ended.
@@ -171,7 +176,8 @@ void faulty_backend::fail_commits(std::uint64_t n, errc code) {
   impl_->commit_failures.set(n);
 }
 
-void faulty_backend::map_full_puts(std::uint64_t n) {
+void faulty_backend::map_full_puts(std::uint64_t n, std::uint64_t after) {
+  impl_->map_full_skips.set(after);
   impl_->map_full_puts.set(n);
 }
 
@@ -187,6 +193,7 @@ void faulty_backend::commit_latency(std::chrono::microseconds latency) {
 void faulty_backend::heal() {
   impl_->commit_failures.set(0);
   impl_->map_full_puts.set(0);
+  impl_->map_full_skips.set(0);
   impl_->begin_failures.set(0);
   impl_->commit_latency_us.store(0);
 }

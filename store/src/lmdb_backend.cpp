@@ -617,6 +617,9 @@ public:
   result<void> commit() override {
     return without_exceptions([&] { return commit_all(); });
   }
+  std::uint64_t id() const noexcept override {
+    return state_.open() ? mdb_txn_id(state_.handle()) : 0;
+  }
 
 private:
   result<void> put_entry(table t, std::string_view key,

@@ -252,6 +252,7 @@ public:
     owner_->writer_ended.wait(lock, [this] { return !owner_->writer_open; });
     owner_->writer_open = true;
     total_bytes_ = owner_->committed_bytes;
+    id_ = owner_->commits + 1;
   }
 
   ~memory_write_transaction() override {
@@ -321,6 +322,8 @@ public:
       return {};
     });
   }
+
+  std::uint64_t id() const noexcept override { return id_; }
 
 private:
   // The value `key` has in this transaction's view: pending, then committed.
@@ -392,6 +395,7 @@ private:
   std::array<pending_table, table_count> pending_;
   // Key and value bytes of every entry in this transaction's view.
   std::size_t total_bytes_ = 0;
+  std::uint64_t id_ = 0; // contract 9: one past the commits before it
   bool open_ = true;
 };
 

@@ -8,6 +8,7 @@
 #include "profilestore/store/names.hpp"
 #include "profilestore/store/node_directory.hpp"
 #include "profilestore/store/record_codec.hpp"
+#include "record_cache.hpp"
 
 namespace profilestore {
 namespace {
@@ -68,9 +69,10 @@ result<loaded_key> load_current(read_transaction& txn, std::string_view store,
 class op_runner {
 public:
   op_runner(write_transaction& txn, const storage_options& options,
-            std::int64_t now, std::vector<std::string>& checked_templates)
+            std::int64_t now, std::vector<std::string>& checked_templates,
+            record_cache& cache)
     : txn_(txn), options_(options), now_(now),
-      checked_templates_(checked_templates) {}
+      checked_templates_(checked_templates), cache_(cache) {}
 
   result<applied_op> operator()(const start_session_op& op);
   result<applied_op> operator()(const save_op& op);
@@ -108,8 +110,10 @@ private:
     return planned<Reply>{std::move(*change), std::move(loaded->head)};
   }
 
+  // Writes `w` as the key's next version and hands its record to the cache
+  // (every record write goes through here; a removal forgets the key).
   result<key_info> write(std::string_view store, std::string_view key,
-                         const record_write& w,
+                         record_write&& w,
                          const std::optional<head_entry>& head) {
     std::string bytes = encode_record(w.rec);
     version_write vw;
@@ -119,7 +123,17 @@ private:
                                         : std::string_view{};
     vw.force_new_version = w.force_new_version;
     vw.known_head = &head;
-    return write_version(txn_, store, key, vw, now_, options_.versions);
+    auto info = write_version(txn_, store, key, vw, now_, options_.versions);
+    std::string hk = heads_key(store, key);
+    if (!info) {
+      cache_.forget(hk); // some of it may be written: read it next time
+      return info;
+    }
+    head_entry written{info->version, info->created_time,
+                       info->version_created_time, info->updated_time,
+                       info->deleted};
+    cache_.stage(hk, written, std::move(w.rec), bytes.size());
+    return info;
   }
 
   template <class Reply>
@@ -129,7 +143,7 @@ private:
       return std::move(p).err();
     applied_op out{op_reply{std::move(p->change.reply)}, std::nullopt, {}};
     if (p->change.write) {
-      auto info = write(store, key, *p->change.write, p->head);
+      auto info = write(store, key, std::move(*p->change.write), p->head);
       if (!info)
         return std::move(info).err();
       out.written = std::move(*info);
@@ -156,6 +170,7 @@ private:
   const storage_options& options_;
   std::int64_t now_;
   std::vector<std::string>& checked_templates_;
+  record_cache& cache_;
 };
 
 result<applied_op> op_runner::operator()(const start_session_op& op) {
@@ -191,6 +206,13 @@ result<op_runner::planned<save_reply>>
 op_runner::plan_save(const save_op& op) {
   PROFILESTORE_TRY(check_names(op.store, op.key));
   PROFILESTORE_TRY(check_save_request(op.request, options_.limits));
+  // The record this storage wrote last, if it still knows it: no read.
+  if (const auto* known = cache_.find(heads_key(op.store, op.key))) {
+    auto change = save(known->current, op.request, now_);
+    if (!change)
+      return std::move(change).err();
+    return planned<save_reply>{std::move(*change), known->head};
+  }
   // A save replaces Data: the stored Data is not copied out.
   return plan<save_reply>(
     op.store, op.key,
@@ -230,8 +252,8 @@ result<applied_op> op_runner::operator()(const save_group_op& op) {
   applied_op out{op_reply{std::vector<save_reply>{}}, std::nullopt, {}};
   auto& replies = std::get<std::vector<save_reply>>(out.reply);
   for (std::size_t i = 0; i < plans.size(); ++i) {
-    auto info = write(op.store, op.saves[i].key, *plans[i].change.write,
-                      plans[i].head);
+    auto info = write(op.store, op.saves[i].key,
+                      std::move(*plans[i].change.write), plans[i].head);
     if (!info)
       return std::move(info).err();
     out.group_written.push_back(*info);
@@ -284,6 +306,7 @@ result<applied_op> op_runner::operator()(const remove_op& op) {
     tombstone.known_head = &loaded->head;
     auto info = write_version(txn_, op.store, op.key, tombstone, now_,
                               options_.versions);
+    cache_.forget(heads_key(op.store, op.key));
     if (!info)
       return std::move(info).err();
     out.written = std::move(*info);
@@ -298,7 +321,11 @@ std::vector<result<applied_op>> all_failed(std::size_t n, const error& e) {
 } // namespace
 
 storage::storage(backend& b, storage_options options)
-  : backend_(b), options_(std::move(options)) {}
+  : backend_(b), options_(std::move(options)),
+    cache_(std::make_unique<record_cache>(options_.record_cache_entries)) {}
+
+storage::~storage() = default;
+storage::storage(storage&&) noexcept = default;
 
 std::vector<result<applied_op>>
 storage::apply_batch(const std::vector<operation>& ops, std::int64_t now) {
@@ -309,7 +336,8 @@ storage::apply_batch(const std::vector<operation>& ops, std::int64_t now) {
     std::vector<result<applied_op>> results;
     results.reserve(ops.size());
     error fatal;
-    op_runner runner(**txn, options_, now, checked_templates_);
+    cache_->begin((*txn)->id());
+    op_runner runner(**txn, options_, now, checked_templates_, *cache_);
     for (const auto& op : ops) {
       auto r = std::visit(runner, op);
       if (!r.ok() && is_backend_failure(r.err().code())) {
@@ -320,11 +348,14 @@ storage::apply_batch(const std::vector<operation>& ops, std::int64_t now) {
     }
     if (!fatal) {
       auto committed = (*txn)->commit();
-      if (committed.ok())
+      if (committed.ok()) {
+        cache_->committed();
         return results;
+      }
       fatal = committed.err();
     }
     txn->reset(); // aborts: nothing of this batch was written
+    cache_->aborted();
     if (fatal.code() == errc::map_full) {
       if (attempt < options_.max_grow_attempts) {
         auto grown = backend_.grow();

@@ -168,6 +168,34 @@ BACKEND_TEST("keys are ordered bytewise with a shorter prefix first") {
   CHECK(render(keys_backward(*txn, table::heads)) == render(reversed));
 }
 
+BACKEND_TEST("write transactions are numbered one past the last commit that "
+             "wrote, and an abort or a failed commit uses no number") {
+  Kind kind;
+  auto b = kind.open();
+  std::uint64_t first = 0;
+  {
+    auto txn = must(b->begin_write());
+    first = txn->id();
+    CHECK(first > 0);
+    must(txn->put(table::heads, "k", "1"));
+    must(txn->commit());
+  }
+  {
+    auto txn = must(b->begin_write());
+    CHECK(txn->id() == first + 1);
+    must(txn->put(table::heads, "k", "2"));
+    // Destroyed without a commit: aborted.
+  }
+  {
+    auto txn = must(b->begin_write());
+    CHECK(txn->id() == first + 1);
+    must(txn->put(table::heads, "k", "3"));
+    must(txn->commit());
+  }
+  auto txn = must(b->begin_write());
+  CHECK(txn->id() == first + 2);
+}
+
 BACKEND_TEST("get of an absent key finds nothing") {
   Kind kind;
   auto b = kind.open();

@@ -55,6 +55,14 @@ TEST_CASE("an injected commit failure leaves no trace and is counted") {
   CHECK_FALSE(read_committed(faulty, table::heads, "k"));
   CHECK_FALSE(read_committed(inner, table::heads, "k"));
 
+  // It used no transaction number either (backend.hpp, contract 9).
+  std::uint64_t next = 0;
+  {
+    auto txn = must(faulty.begin_write());
+    next = txn->id();
+  }
+  CHECK(next == 1);
+
   must(try_write(faulty, "k", "kept"));
   CHECK(read_committed(faulty, table::heads, "k") == "kept");
   CHECK(faulty.injected_commit_failures() == 1);

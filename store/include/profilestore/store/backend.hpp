@@ -29,6 +29,13 @@
 //     invalid_argument outside that range; get(), del() and seek() accept
 //     any key (one that cannot be stored is simply absent).
 //  8. Cursors (and views from them) must not outlive their transaction.
+//  9. Write transactions are numbered: id() is one more than the id of the
+//     last write transaction that committed a write on the backend (by any
+//     writer, in any process). An aborted one or a failed commit uses no
+//     number, so the next write transaction has the same id. A commit that
+//     wrote nothing may leave its number unused (LMDB does) or use it (the
+//     memory backend does). Storage relies on this to notice writes it did
+//     not make (store/src/record_cache.hpp).
 #pragma once
 
 #include <cstddef>
@@ -98,6 +105,8 @@ public:
   // transaction either way; may fail with map_full, storage_full or
   // storage_error.
   virtual result<void> commit() = 0;
+  // This transaction's number (contract 9).
+  virtual std::uint64_t id() const noexcept = 0;
 };
 
 struct backend_stats {

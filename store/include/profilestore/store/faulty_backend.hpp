@@ -28,8 +28,9 @@ public:
   // nothing. `n` = unlimited keeps failing until set back to 0.
   static constexpr std::uint64_t unlimited = ~std::uint64_t{0};
   void fail_commits(std::uint64_t n, errc code = errc::storage_error);
-  // The next `n` puts fail with map_full.
-  void map_full_puts(std::uint64_t n);
+  // The next `n` puts fail with map_full, once `after` more have gone
+  // through (to fail a batch part-way).
+  void map_full_puts(std::uint64_t n, std::uint64_t after = 0);
   // The next `n` calls to begin_read/begin_write fail with `code`
   // (unreachable storage, reader slots full, ...).
   void fail_begins(std::uint64_t n, errc code = errc::storage_error);

@@ -40,6 +40,10 @@ struct storage_options {
   // How many times one batch may grow the map and run again before giving
   // up with storage_full.
   int max_grow_attempts = 8;
+  // How many keys' latest records (without Data) storage keeps decoded after
+  // writing them, so that their next save reads nothing (record_cache.hpp in
+  // store/src). About 300 bytes each; 0 turns the cache off.
+  std::size_t record_cache_entries = 16384;
 };
 
 // ---- operations -------------------------------------------------------------
@@ -120,9 +124,13 @@ struct read_reply {
   bool overwritten = false;
 };
 
+class record_cache;
+
 class storage {
 public:
   storage(backend& b, storage_options options = {});
+  ~storage();
+  storage(storage&&) noexcept;
 
   std::vector<result<applied_op>> apply_batch(const std::vector<operation>& ops,
                                               std::int64_t now);
@@ -165,6 +173,9 @@ private:
   // since a start from another node brings its own copy. Touched only by
   // apply_batch (one thread at a time).
   std::vector<std::string> checked_templates_;
+  // The records this storage wrote last (record_cache.hpp). Touched only by
+  // apply_batch.
+  std::unique_ptr<record_cache> cache_;
 };
 
 } // namespace profilestore

@@ -1,0 +1,313 @@
+// The records storage remembers after writing them (store/src/record_cache):
+// a save must see exactly what it would see by reading the key, after other
+// writers' commits, aborted batches and map growth, on both backends. The
+// last test runs seeded random batches twice, with the cache and without it,
+// and requires the same results and the same stored bytes at every step.
+#include <cstdlib>
+#include <optional>
+#include <random>
+#include <sstream>
+
+#include "store_harness.hpp"
+
+using namespace profilestore;
+using namespace profilestore::testing;
+
+namespace {
+
+const session_ref alpha = session_of("alpha", 1);
+const session_ref beta = session_of("beta", 2);
+
+save_request coins_save(const session_ref& who, int coins,
+                        final_action final = final_action::none) {
+  save_request req;
+  req.session = who;
+  req.data = bytes_of(value::object({{"coins", coins}}));
+  req.final = final;
+  return req;
+}
+
+std::int64_t coins_of(store_harness& h, const std::string& key) {
+  return *value_of(h.stored(key).data).get("coins")->to_int64();
+}
+
+start_session_op start_of(store_harness& h, const std::string& key,
+                          const session_ref& who, bool steal) {
+  start_session_op op{test_store, key, {}, h.template_data()};
+  op.request.requester = who;
+  op.request.steal = steal;
+  return op;
+}
+
+} // namespace
+
+BOTH_BACKENDS(cache_sees_other_writers,
+              "a save after another writer's commit judges by that write, "
+              "not by the record storage remembers") {
+  h.start("p1", alpha);
+  REQUIRE(h.save("p1", coins_save(alpha, 1)).ok()); // remembered now
+  // Another storage on the same backend (another process on the same LMDB
+  // environment) steals the key for beta.
+  storage other(h.faults(), every_write_versioned());
+  auto stolen = other.apply(start_of(h, "p1", beta, true), h.now());
+  REQUIRE_MESSAGE(stolen.ok(), stolen.err().to_string());
+  REQUIRE(std::get<start_session_reply>(stolen->reply).outcome
+          == start_outcome::started);
+  auto late = h.save("p1", coins_save(alpha, 2));
+  REQUIRE_FALSE(late.ok());
+  CHECK(late.err().code() == errc::not_owner);
+  CHECK(coins_of(h, "p1") == 1);
+}
+
+BOTH_BACKENDS(cache_after_empty_commit,
+              "another writer's commit right after a batch that wrote "
+              "nothing is noticed too") {
+  h.start("p1", alpha);
+  REQUIRE(h.save("p1", coins_save(alpha, 1)).ok());
+  // Refused, so the batch commits no write (LMDB then uses no number).
+  REQUIRE_FALSE(h.save("p1", coins_save(beta, 9)).ok());
+  storage other(h.faults(), every_write_versioned());
+  REQUIRE(other.apply(start_of(h, "p1", beta, true), h.now()).ok());
+  auto late = h.save("p1", coins_save(alpha, 2));
+  REQUIRE_FALSE(late.ok());
+  CHECK(late.err().code() == errc::not_owner);
+}
+
+BOTH_BACKENDS(cache_undone_by_failed_commit,
+              "a batch whose commit failed leaves storage remembering the "
+              "records from before it") {
+  h.start("p1", alpha);
+  REQUIRE(h.save("p1", coins_save(alpha, 1)).ok());
+  h.faults().fail_commits(1);
+  auto failed = h.store().apply_batch(
+    {save_op{test_store, "p1", coins_save(alpha, 2, final_action::release)}},
+    h.now());
+  REQUIRE_FALSE(failed[0].ok());
+  // The release never happened: alpha still owns the key.
+  auto next = h.save("p1", coins_save(alpha, 3));
+  REQUIRE_MESSAGE(next.ok(), next.err().to_string());
+  CHECK(coins_of(h, "p1") == 3);
+}
+
+BOTH_BACKENDS(cache_undone_before_rerun,
+              "a batch run again after map full starts from the records "
+              "from before its first run") {
+  h.start("p1", alpha);
+  h.start("p2", alpha);
+  REQUIRE(h.save("p1", coins_save(alpha, 1)).ok());
+  REQUIRE(h.save("p2", coins_save(alpha, 1)).ok());
+  // The first save (a release) is applied, then a put of the third
+  // operation hits map full: the batch is aborted and runs again.
+  std::vector<operation> ops{
+    save_op{test_store, "p1", coins_save(alpha, 2, final_action::release)},
+    save_op{test_store, "p2", coins_save(alpha, 2)},
+    save_op{test_store, "p2", coins_save(alpha, 3)}};
+  // Two puts per save (version, head): the fifth put fails.
+  h.faults().map_full_puts(1, 4);
+  auto results = h.store().apply_batch(ops, h.now());
+  CHECK(h.faults().injected_map_full() == 1);
+  for (auto& r : results)
+    CHECK_MESSAGE(r.ok(), r.err().to_string());
+  CHECK(coins_of(h, "p1") == 2);
+  CHECK(coins_of(h, "p2") == 3);
+  // The release of p1 was applied once, on the run that committed.
+  CHECK_FALSE(h.stored("p1").meta.active_session.has_value());
+}
+
+namespace {
+
+// The session that owns `key` in `h`, if any.
+std::optional<session_ref> owner_of(store_harness& h, const std::string& key) {
+  auto r = h.store().get(test_store, key);
+  if (!r.ok() || !r->has_value())
+    return std::nullopt;
+  return (*r)->rec.meta.active_session;
+}
+
+// One random operation on a few keys and sessions. Most saves come from the
+// key's owner in `h`, so that most of them are applied.
+operation random_op(std::mt19937& rng, store_harness& h) {
+  static const std::vector<session_ref> sessions{
+    alpha, beta, session_of("alpha", 3), session_of("gamma", 4, 2)};
+  static const std::vector<std::string> keys{"k0", "k1", "k2", "k3"};
+  auto pick = [&](std::size_t n) {
+    return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng);
+  };
+  const auto& key = keys[pick(keys.size())];
+  const auto& who = sessions[pick(sessions.size())];
+  int coins = static_cast<int>(pick(1000));
+  switch (pick(20)) {
+    case 0:
+    case 1:
+    case 2:
+    case 3:
+      return start_of(h, key, who, pick(3) == 0);
+    case 4: {
+      message_op m{test_store, key, message_request{bytes_of(coins), 6}};
+      return m;
+    }
+    case 5: {
+      message_op m{test_store, key, message_request{bytes_of(coins), 6}};
+      return m;
+    }
+    case 6: {
+      set_request s;
+      s.data = bytes_of(value::object({{"coins", coins}}));
+      s.user_ids = {static_cast<std::int64_t>(pick(5))};
+      return set_op{test_store, key, std::move(s)};
+    }
+    case 7:
+      return remove_op{test_store, key};
+    case 8: {
+      edit_updates_request e;
+      e.edits.push_back(update_edit{update_edit_kind::add, 0, bytes_of(coins)});
+      return edit_updates_op{test_store, key, std::move(e)};
+    }
+    case 9: {
+      save_group_op g{test_store, {}};
+      const auto& other = keys[(pick(keys.size() - 1) + 1
+                                + static_cast<std::size_t>(&key - &keys[0]))
+                               % keys.size()];
+      g.saves.push_back({test_store, key, coins_save(who, coins)});
+      g.saves.push_back({test_store, other, coins_save(who, coins + 1)});
+      return g;
+    }
+    default: {
+      final_action fin = final_action::none;
+      auto f = pick(10);
+      if (f == 0)
+        fin = final_action::release;
+      else if (f == 1)
+        fin = final_action::handoff;
+      auto owner = owner_of(h, key);
+      save_request req
+        = coins_save(owner && pick(4) != 0 ? *owner : who, coins, fin);
+      if (fin == final_action::handoff)
+        req.handoff_to = sessions[pick(sessions.size())];
+      req.user_ids = {static_cast<std::int64_t>(pick(5))};
+      for (std::uint64_t id = 1; id <= 8; ++id)
+        if (pick(4) == 0)
+          req.processed_update_ids.push_back(id);
+      if (pick(6) == 0)
+        req.lock_update_ids.push_back(pick(8) + 1);
+      return save_op{test_store, key, std::move(req)};
+    }
+  }
+}
+
+// What a result says, for comparing two runs.
+std::string summary(const result<applied_op>& r) {
+  std::ostringstream out;
+  if (!r) {
+    out << "error " << to_string(r.err().code());
+    return out.str();
+  }
+  out << "ok reply#" << r->reply.index();
+  if (r->written)
+    out << " v" << r->written->version << " t" << r->written->updated_time
+        << " size " << r->written->size;
+  for (const auto& w : r->group_written)
+    out << " g" << w.version;
+  if (const auto* s = std::get_if<save_reply>(&r->reply))
+    out << " updates " << s->updates.size() << " handed "
+        << s->handed_off;
+  if (const auto* s = std::get_if<start_session_reply>(&r->reply))
+    out << " outcome " << static_cast<int>(s->outcome);
+  return out.str();
+}
+
+// Everything stored under the test keys: each key's versions and latest
+// record bytes.
+std::string stored_state(store_harness& h) {
+  std::ostringstream out;
+  for (const char* key : {"k0", "k1", "k2", "k3"}) {
+    out << key << ":";
+    version_query q;
+    q.limit = 100000;
+    auto page = h.store().list_versions(test_store, key, q);
+    REQUIRE(page.ok());
+    for (const auto& v : page->versions)
+      out << " " << v.version << (v.deleted ? "d" : "") << "@"
+          << v.updated_time;
+    auto latest = h.store().get(test_store, key);
+    REQUIRE(latest.ok());
+    if (latest->has_value())
+      out << " bytes " << encode_record((*latest)->rec).size() << ":"
+          << std::hash<std::string>{}(encode_record((*latest)->rec));
+    out << "\n";
+  }
+  return out.str();
+}
+
+void run_twins(backend_kind kind, std::size_t cache_entries,
+               std::int64_t window_ms, unsigned seed) {
+  storage_options cached;
+  cached.versions.window_ms = window_ms;
+  cached.record_cache_entries = cache_entries;
+  storage_options plain = cached;
+  plain.record_cache_entries = 0;
+  store_harness with(kind, cached);
+  store_harness without(kind, plain);
+  // A second writer on each backend, as another process would be.
+  storage other_with(with.faults(), plain);
+  storage other_without(without.faults(), plain);
+  std::mt19937 rng(seed);
+  auto chance = [&](int percent) {
+    return std::uniform_int_distribution<int>(0, 99)(rng) < percent;
+  };
+  for (int step = 0; step < 250; ++step) {
+    INFO("seed " << seed << ", step " << step);
+    if (chance(25)) {
+      auto op = random_op(rng, without);
+      auto a = other_with.apply(op, with.now());
+      auto b = other_without.apply(op, without.now());
+      REQUIRE(summary(a) == summary(b));
+    }
+    if (chance(8)) {
+      with.faults().fail_commits(1);
+      without.faults().fail_commits(1);
+    } else if (chance(8)) {
+      with.faults().map_full_puts(1);
+      without.faults().map_full_puts(1);
+    }
+    std::vector<operation> ops;
+    auto n = std::uniform_int_distribution<int>(1, 6)(rng);
+    for (int i = 0; i < n; ++i)
+      ops.push_back(random_op(rng, without));
+    auto a = with.store().apply_batch(ops, with.now());
+    auto b = without.store().apply_batch(ops, without.now());
+    REQUIRE(a.size() == b.size());
+    for (std::size_t i = 0; i < a.size(); ++i)
+      REQUIRE(summary(a[i]) == summary(b[i]));
+    REQUIRE(stored_state(with) == stored_state(without));
+    auto ms = std::uniform_int_distribution<std::int64_t>(0, 4000)(rng);
+    with.advance(ms);
+    without.advance(ms);
+  }
+}
+
+unsigned test_seed() {
+  const char* fixed = std::getenv("PROFILESTORE_TEST_SEED");
+  return fixed ? static_cast<unsigned>(std::strtoul(fixed, nullptr, 10))
+               : 20261130u;
+}
+
+} // namespace
+
+TEST_CASE("random batches give the same results and stored bytes with and "
+          "without the record cache") {
+  const unsigned seed = test_seed();
+  MESSAGE("record cache twin seed: " << seed
+                                     << " (PROFILESTORE_TEST_SEED sets it)");
+  for (auto kind : {backend_kind::memory, backend_kind::lmdb}) {
+    for (std::int64_t window : {std::int64_t{0}, std::int64_t{10'000}}) {
+      // 2 entries: the cache fills and starts over all the time.
+      for (std::size_t entries : {std::size_t{16384}, std::size_t{2}}) {
+        CAPTURE(static_cast<int>(kind));
+        CAPTURE(window);
+        CAPTURE(entries);
+        run_twins(kind, entries, window, seed);
+      }
+    }
+  }
+}
