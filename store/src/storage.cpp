@@ -110,11 +110,16 @@ private:
     return planned<Reply>{std::move(*change), std::move(loaded->head)};
   }
 
-  // Writes `w` as the key's next version and hands its record to the cache
-  // (every record write goes through here; a removal forgets the key).
+  // Writes `w` as the key's next version. Every record write goes through
+  // here (a removal forgets the key itself): a save hands its record to the
+  // cache, since the session's next save will want it; any other write
+  // makes the cache forget the key (a start's record is as likely the last
+  // write of a short session as the first of many, and keeping it cost
+  // session-start bursts more than it saved).
   result<key_info> write(std::string_view store, std::string_view key,
                          record_write&& w,
-                         const std::optional<head_entry>& head) {
+                         const std::optional<head_entry>& head,
+                         bool remember = false) {
     std::string bytes = encode_record(w.rec);
     version_write vw;
     vw.record_bytes = bytes;
@@ -125,8 +130,8 @@ private:
     vw.known_head = &head;
     auto info = write_version(txn_, store, key, vw, now_, options_.versions);
     std::string hk = heads_key(store, key);
-    if (!info) {
-      cache_.forget(hk); // some of it may be written: read it next time
+    if (!info || !remember) {
+      cache_.forget(hk); // (on failure: some of it may be written)
       return info;
     }
     head_entry written{info->version, info->created_time,
@@ -138,12 +143,13 @@ private:
 
   template <class Reply>
   result<applied_op> finish(std::string_view store, std::string_view key,
-                            result<planned<Reply>>&& p) {
+                            result<planned<Reply>>&& p, bool remember = false) {
     if (!p)
       return std::move(p).err();
     applied_op out{op_reply{std::move(p->change.reply)}, std::nullopt, {}};
     if (p->change.write) {
-      auto info = write(store, key, std::move(*p->change.write), p->head);
+      auto info = write(store, key, std::move(*p->change.write), p->head,
+                        remember);
       if (!info)
         return std::move(info).err();
       out.written = std::move(*info);
@@ -223,7 +229,7 @@ op_runner::plan_save(const save_op& op) {
 }
 
 result<applied_op> op_runner::operator()(const save_op& op) {
-  return finish(op.store, op.key, plan_save(op));
+  return finish(op.store, op.key, plan_save(op), true);
 }
 
 result<applied_op> op_runner::operator()(const save_group_op& op) {
@@ -253,7 +259,7 @@ result<applied_op> op_runner::operator()(const save_group_op& op) {
   auto& replies = std::get<std::vector<save_reply>>(out.reply);
   for (std::size_t i = 0; i < plans.size(); ++i) {
     auto info = write(op.store, op.saves[i].key,
-                      std::move(*plans[i].change.write), plans[i].head);
+                      std::move(*plans[i].change.write), plans[i].head, true);
     if (!info)
       return std::move(info).err();
     out.group_written.push_back(*info);

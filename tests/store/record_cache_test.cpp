@@ -39,9 +39,29 @@ start_session_op start_of(store_harness& h, const std::string& key,
   return op;
 }
 
+// Storage options with the cache on and every write a version.
+storage_options cached_options() {
+  storage_options o = every_write_versioned();
+  o.record_cache_entries = 16384;
+  return o;
+}
+
 } // namespace
 
-BOTH_BACKENDS(cache_sees_other_writers,
+// BOTH_BACKENDS (store_harness.hpp) with the record cache turned on.
+#define CACHED_BOTH_BACKENDS(fn, sentence)                                     \
+  static void fn(store_harness& h);                                            \
+  TEST_CASE(sentence " (memory)") {                                            \
+    store_harness h(backend_kind::memory, cached_options());                   \
+    fn(h);                                                                     \
+  }                                                                            \
+  TEST_CASE(sentence " (lmdb)") {                                              \
+    store_harness h(backend_kind::lmdb, cached_options());                     \
+    fn(h);                                                                     \
+  }                                                                            \
+  static void fn(store_harness& h)
+
+CACHED_BOTH_BACKENDS(cache_sees_other_writers,
               "a save after another writer's commit judges by that write, "
               "not by the record storage remembers") {
   h.start("p1", alpha);
@@ -59,7 +79,7 @@ BOTH_BACKENDS(cache_sees_other_writers,
   CHECK(coins_of(h, "p1") == 1);
 }
 
-BOTH_BACKENDS(cache_after_empty_commit,
+CACHED_BOTH_BACKENDS(cache_after_empty_commit,
               "another writer's commit right after a batch that wrote "
               "nothing is noticed too") {
   h.start("p1", alpha);
@@ -73,7 +93,7 @@ BOTH_BACKENDS(cache_after_empty_commit,
   CHECK(late.err().code() == errc::not_owner);
 }
 
-BOTH_BACKENDS(cache_undone_by_failed_commit,
+CACHED_BOTH_BACKENDS(cache_undone_by_failed_commit,
               "a batch whose commit failed leaves storage remembering the "
               "records from before it") {
   h.start("p1", alpha);
@@ -89,7 +109,7 @@ BOTH_BACKENDS(cache_undone_by_failed_commit,
   CHECK(coins_of(h, "p1") == 3);
 }
 
-BOTH_BACKENDS(cache_undone_before_rerun,
+CACHED_BOTH_BACKENDS(cache_undone_before_rerun,
               "a batch run again after map full starts from the records "
               "from before its first run") {
   h.start("p1", alpha);
