@@ -7,7 +7,7 @@
 # threads; with glibc's malloc, bursts of session starts spent about a quarter
 # of the worker's time growing arenas and faulting pages back in after the
 # previous burst had been freed and trimmed. On the 2-core test machine,
-# jemalloc raised save-throughput from 42-51k to 71-77k saves/s and lowered
+# jemalloc raised save-throughput from 42-51k to 70-77k saves/s and lowered
 # session-start p99 from 21-25 ms to 14-18 ms (docs/benchmarks, README).
 # The libraries never link it: an application keeps its own choice.
 # Under the sanitizers it is left out, since they replace malloc themselves.

@@ -1,0 +1,12 @@
+set terminal pngcairo size 900,540 noenhanced
+set output '/work/main/docs/benchmarks/handoff-ratios.png'
+set title 'handoff: ours / baseline'
+set grid
+set key top left
+set style fill solid 0.6
+set boxwidth 0.6
+set ylabel 'ratio (ours / baseline)'
+set yrange [0:*]
+set xtics rotate by -30
+unset key
+plot '/work/main/docs/benchmarks/handoff-ratios.dat' using 1:2:xtic(3) with boxes lc rgb '#4477aa'
