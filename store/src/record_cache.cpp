@@ -12,25 +12,28 @@ void record_cache::begin(std::uint64_t txn_id) {
   batch_wrote_ = false;
 }
 
-const record_cache::entry*
-record_cache::find(const std::string& heads_key) const {
-  auto e = entries_.find(heads_key);
+const record_cache::entry* record_cache::find(std::string_view store,
+                                              std::string_view key) const {
+  if (!enabled())
+    return nullptr;
+  auto e = entries_.find(heads_key(store, key));
   return e == entries_.end() ? nullptr : &e->second;
 }
 
-void record_cache::stage(std::string_view heads_key, const head_entry& head,
-                         record rec, std::size_t encoded_bytes) {
+void record_cache::stage(std::string_view store, std::string_view key,
+                         const head_entry& head, record rec,
+                         std::size_t encoded_bytes) {
   batch_wrote_ = true;
   if (!enabled())
     return;
   if (encoded_bytes - std::min(encoded_bytes, rec.data.size())
       > max_cached_record_bytes) {
-    forget(heads_key);
+    forget(store, key);
     return;
   }
   std::string().swap(rec.data); // frees Data's buffer, not just its length
   entry fresh{head, current_record{std::move(rec), false}};
-  std::string k(heads_key);
+  std::string k = heads_key(store, key);
   auto [at, inserted] = entries_.try_emplace(k);
   if (inserted) {
     undo_log_.emplace_back(std::move(k), std::nullopt);
@@ -40,11 +43,11 @@ void record_cache::stage(std::string_view heads_key, const head_entry& head,
   at->second = std::move(fresh);
 }
 
-void record_cache::forget(std::string_view heads_key) {
+void record_cache::forget(std::string_view store, std::string_view key) {
   batch_wrote_ = true;
   if (!enabled())
     return;
-  std::string k(heads_key);
+  std::string k = heads_key(store, key);
   auto at = entries_.find(k);
   if (at == entries_.end())
     return; // nothing to forget, nothing to put back

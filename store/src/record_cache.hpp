@@ -57,23 +57,23 @@ public:
 
   // A write transaction numbered `txn_id` began.
   void begin(std::uint64_t txn_id);
-  // The entry of `heads_key` as of this batch so far, or nullptr.
-  const entry* find(const std::string& heads_key) const;
-  // `heads_key` was written in this batch: its head and record are now
+  // The entry of `key` of `store` as of this batch so far, or nullptr
+  // (always, and without building a key, when the cache is off).
+  const entry* find(std::string_view store, std::string_view key) const;
+  // the key was written in this batch: its head and record are now
   // these. `rec.data` is dropped; `encoded_bytes` is the size of the
   // record's encoding with its Data (the Data's size is taken off it before
   // comparing with max_cached_record_bytes).
-  void stage(std::string_view heads_key, const head_entry& head, record rec,
-             std::size_t encoded_bytes);
-  // `heads_key` was written in a way the cache does not keep (a removal, a
+  void stage(std::string_view store, std::string_view key,
+             const head_entry& head, record rec, std::size_t encoded_bytes);
+  // The key was written in a way the cache does not keep (a removal, a
   // write that failed half-way): its next save reads it.
-  void forget(std::string_view heads_key);
+  void forget(std::string_view store, std::string_view key);
   // The batch begun last committed (its writes stay) or was aborted (they
   // are undone).
   void committed();
   void aborted();
 
-  std::size_t size() const noexcept { return entries_.size(); }
   bool enabled() const noexcept { return max_entries_ > 0; }
 
 private:

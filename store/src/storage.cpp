@@ -129,15 +129,14 @@ private:
     vw.force_new_version = w.force_new_version;
     vw.known_head = &head;
     auto info = write_version(txn_, store, key, vw, now_, options_.versions);
-    std::string hk = heads_key(store, key);
     if (!info || !remember) {
-      cache_.forget(hk); // (on failure: some of it may be written)
+      cache_.forget(store, key); // (on failure: some of it may be written)
       return info;
     }
     head_entry written{info->version, info->created_time,
                        info->version_created_time, info->updated_time,
                        info->deleted};
-    cache_.stage(hk, written, std::move(w.rec), bytes.size());
+    cache_.stage(store, key, written, std::move(w.rec), bytes.size());
     return info;
   }
 
@@ -213,7 +212,7 @@ op_runner::plan_save(const save_op& op) {
   PROFILESTORE_TRY(check_names(op.store, op.key));
   PROFILESTORE_TRY(check_save_request(op.request, options_.limits));
   // The record this storage wrote last, if it still knows it: no read.
-  if (const auto* known = cache_.find(heads_key(op.store, op.key))) {
+  if (const auto* known = cache_.find(op.store, op.key)) {
     auto change = save(known->current, op.request, now_);
     if (!change)
       return std::move(change).err();
@@ -312,7 +311,7 @@ result<applied_op> op_runner::operator()(const remove_op& op) {
     tombstone.known_head = &loaded->head;
     auto info = write_version(txn_, op.store, op.key, tombstone, now_,
                               options_.versions);
-    cache_.forget(heads_key(op.store, op.key));
+    cache_.forget(op.store, op.key);
     if (!info)
       return std::move(info).err();
     out.written = std::move(*info);

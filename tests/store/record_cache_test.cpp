@@ -50,16 +50,7 @@ storage_options cached_options() {
 
 // BOTH_BACKENDS (store_harness.hpp) with the record cache turned on.
 #define CACHED_BOTH_BACKENDS(fn, sentence)                                     \
-  static void fn(store_harness& h);                                            \
-  TEST_CASE(sentence " (memory)") {                                            \
-    store_harness h(backend_kind::memory, cached_options());                   \
-    fn(h);                                                                     \
-  }                                                                            \
-  TEST_CASE(sentence " (lmdb)") {                                              \
-    store_harness h(backend_kind::lmdb, cached_options());                     \
-    fn(h);                                                                     \
-  }                                                                            \
-  static void fn(store_harness& h)
+  BOTH_BACKENDS_WITH(fn, sentence, cached_options())
 
 CACHED_BOTH_BACKENDS(cache_sees_other_writers,
               "a save after another writer's commit judges by that write, "

@@ -2,7 +2,8 @@
 // kind, a fixed clock moved by hand, and short helpers for the operations.
 //
 // BOTH_BACKENDS(fn, "sentence") defines two test cases, "sentence (memory)"
-// and "sentence (lmdb)", each running `fn` on its own fresh backend.
+// and "sentence (lmdb)", each running `fn` on its own fresh backend (every
+// write a version); BOTH_BACKENDS_WITH takes the storage options.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -160,18 +161,22 @@ inline storage_options every_write_versioned() {
 #define PROFILESTORE_CAT2(a, b) a##b
 #define PROFILESTORE_CAT(a, b) PROFILESTORE_CAT2(a, b)
 
-#define BOTH_BACKENDS(fn, sentence)                                            \
+// BOTH_BACKENDS_WITH(fn, "sentence", options): the same with the storage
+// options `options` (an expression evaluated for each case).
+#define BOTH_BACKENDS_WITH(fn, sentence, options)                              \
   static void fn(::profilestore::testing::store_harness& h);                   \
   TEST_CASE(sentence " (memory)") {                                            \
     ::profilestore::testing::store_harness h(                                  \
-      ::profilestore::testing::backend_kind::memory,                           \
-      ::profilestore::testing::every_write_versioned());                       \
+      ::profilestore::testing::backend_kind::memory, options);                 \
     fn(h);                                                                     \
   }                                                                            \
   TEST_CASE(sentence " (lmdb)") {                                              \
     ::profilestore::testing::store_harness h(                                  \
-      ::profilestore::testing::backend_kind::lmdb,                             \
-      ::profilestore::testing::every_write_versioned());                       \
+      ::profilestore::testing::backend_kind::lmdb, options);                   \
     fn(h);                                                                     \
   }                                                                            \
   static void fn(::profilestore::testing::store_harness& h)
+
+#define BOTH_BACKENDS(fn, sentence)                                            \
+  BOTH_BACKENDS_WITH(fn, sentence,                                             \
+                     ::profilestore::testing::every_write_versioned())
