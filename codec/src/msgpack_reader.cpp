@@ -8,6 +8,7 @@
 // decode_msgpack enforces (string keys, no duplicate keys, no ext) in the
 // same order, so validation and decoding agree on every input.
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -322,7 +323,9 @@ namespace {
 
 class validating_walk {
 public:
-  explicit validating_walk(msgpack_cursor& in) : in_(in) {}
+  explicit validating_walk(msgpack_cursor& in) : in_(in) {
+    keys_.reserve(initial_keys);
+  }
 
   // Walks one whole object.
   bool run() {
@@ -429,21 +432,39 @@ private:
 
   bool close_keys(const level& map) {
     auto first = keys_.begin() + static_cast<std::ptrdiff_t>(map.first_key);
-    if (map.unsorted) {
-      std::sort(first, keys_.end());
-      if (std::adjacent_find(first, keys_.end()) != keys_.end())
-        return in_.fail(errors::duplicate_keys(map.offset));
-    }
+    if (map.unsorted && has_duplicate(first, keys_.end()))
+      return in_.fail(errors::duplicate_keys(map.offset));
     keys_.erase(first, keys_.end());
     return true;
+  }
+
+  // Whether [first, last) holds a key twice. Typed profiles' maps come in
+  // field order, not sorted, and have a handful of keys: comparing every
+  // pair (sizes first, so most pairs cost one comparison) is cheaper there
+  // than sorting, which profiling showed at a fifth of the walk. Larger maps
+  // are sorted.
+  using key_iterator = std::vector<std::string_view>::iterator;
+  static bool has_duplicate(key_iterator first, key_iterator last) {
+    constexpr std::ptrdiff_t pairwise_up_to = 16;
+    if (last - first <= pairwise_up_to) {
+      for (auto i = first; i != last; ++i)
+        for (auto j = i + 1; j != last; ++j)
+          if (i->size() == j->size()
+              && std::memcmp(i->data(), j->data(), i->size()) == 0)
+            return true;
+      return false;
+    }
+    std::sort(first, last);
+    return std::adjacent_find(first, last) != last;
   }
 
   msgpack_cursor& in_;
   level shallow_[inline_levels];
   std::vector<level> deep_;
   std::size_t open_ = 0;
-  // Keys of the open maps, innermost last. Its one allocation serves the
-  // whole walk.
+  // Keys of the open maps, innermost last. Reserved once, so that a typed
+  // profile's walk allocates once instead of growing it step by step.
+  static constexpr std::size_t initial_keys = 64;
   std::vector<std::string_view> keys_;
 };
 

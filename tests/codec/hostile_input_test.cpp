@@ -200,6 +200,37 @@ TEST_CASE("duplicate map keys are malformed whether adjacent or not") {
   CHECK(outcome(unsorted_unique) == errc::ok);
 }
 
+// Validation compares every pair of keys in a small unsorted map and sorts
+// a larger one (more than 16 keys): both must find a duplicate however far
+// apart, and accept unique keys in any order.
+TEST_CASE("duplicates in unsorted maps of every size are malformed") {
+  for (int n : {2, 3, 15, 16, 17, 40}) {
+    CAPTURE(n);
+    // Keys "k<n-1>" .. "k0" (descending, so unsorted), each with value 0.
+    auto map_of = [](const std::vector<std::string>& keys) {
+      std::string bytes = bytes_of({0xde, 0x00, static_cast<int>(keys.size())});
+      for (const auto& k : keys) {
+        bytes += static_cast<char>(0xa0 + k.size());
+        bytes += k;
+        bytes += '\0';
+      }
+      return bytes;
+    };
+    std::vector<std::string> keys;
+    for (int i = n - 1; i >= 0; --i)
+      keys.push_back("k" + std::to_string(i));
+    CHECK(outcome(map_of(keys)) == errc::ok);
+    // The last key repeats the first: the two are as far apart as can be.
+    auto far = keys;
+    far.back() = far.front();
+    CHECK(outcome(map_of(far)) == errc::malformed_input);
+    // Two neighbours equal.
+    auto near = keys;
+    near[near.size() / 2] = near[near.size() / 2 + (n > 2 ? 1 : -1)];
+    CHECK(outcome(map_of(near)) == errc::malformed_input);
+  }
+}
+
 TEST_CASE("nesting 100000 arrays deep fails cleanly at max_depth") {
   std::string bytes = repeat("\x91", 100000) + "\xc0";
   CHECK(outcome(bytes) == errc::limit_exceeded);

@@ -73,6 +73,27 @@ TEST_CASE("a typed profile round-trips through MessagePack") {
   check_same(decoded, original);
 }
 
+// encode_typed writes into the caller's string, grown ahead of the packer
+// and trimmed after it: whatever the size hint, the bytes are msgpack-c's
+// own, appended after what the string held.
+TEST_CASE("encode_typed appends msgpack-c's bytes whatever the size hint") {
+  player p = sample_player();
+  p.items.assign(200, std::string(40, 'x')); // about 8 KiB, many writes
+  msgpack::sbuffer reference;
+  msgpack::pack(reference, p);
+  const std::string expected(reference.data(), reference.size());
+  for (std::size_t hint : {std::size_t{0}, std::size_t{1}, std::size_t{100},
+                           expected.size(), expected.size() * 3}) {
+    CAPTURE(hint);
+    std::string out = "prefix";
+    encode_typed(p, out, hint);
+    CHECK(out.size() == 6 + expected.size());
+    CHECK(out.compare(0, 6, "prefix") == 0);
+    CHECK(out.compare(6, std::string::npos, expected) == 0);
+  }
+  CHECK(encode_typed(p) == expected);
+}
+
 TEST_CASE("a field missing in stored data keeps its default") {
   std::string bytes =
     encode_msgpack(value::object({{"coins", 99}, {"name", "bob"}}));

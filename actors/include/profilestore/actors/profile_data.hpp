@@ -10,6 +10,7 @@
 // lent to a transaction, to that transaction).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -83,7 +84,11 @@ class typed_data final : public profile_data {
 public:
   explicit typed_data(T v) : data_(std::move(v)) {}
 
-  void encode(std::string& out) const override { encode_typed(data_, out); }
+  void encode(std::string& out) const override {
+    auto before = out.size();
+    encode_typed(data_, out, last_size_);
+    last_size_ = static_cast<std::uint32_t>(out.size() - before);
+  }
   std::unique_ptr<profile_data> clone() const override {
     return std::make_unique<typed_data<T>>(data_);
   }
@@ -100,6 +105,8 @@ protected:
 
 private:
   T data_;
+  // The size of the last encoding, reserved before the next one.
+  mutable std::uint32_t last_size_ = 0;
 };
 
 // How a store turns stored Data bytes into its profile_data (the store's
