@@ -68,6 +68,7 @@ struct faulty_backend::impl {
   // Counters.
   std::atomic<std::uint64_t> injected_commit_failures{0};
   std::atomic<std::uint64_t> injected_map_full{0};
+  std::atomic<std::uint64_t> write_transaction_gets{0};
 
   // The error to return from a begin_* call, if one is due.
   std::optional<error> injected_begin_failure(std::string_view what) {
@@ -93,6 +94,7 @@ public:
       [&]() -> result<std::optional<std::string_view>> {
         if (!inner_)
           return ended_transaction_error();
+        ++owner_->write_transaction_gets;
         return inner_->get(t, key);
       });
   }
@@ -204,6 +206,10 @@ std::uint64_t faulty_backend::injected_commit_failures() const noexcept {
 
 std::uint64_t faulty_backend::injected_map_full() const noexcept {
   return impl_->injected_map_full.load();
+}
+
+std::uint64_t faulty_backend::write_transaction_gets() const noexcept {
+  return impl_->write_transaction_gets.load();
 }
 
 result<std::unique_ptr<read_transaction>> faulty_backend::begin_read() {

@@ -1,6 +1,6 @@
 // record_cache: the records storage's saves wrote last, kept decoded, so that
 // the next save skips reading and decoding what it is about to replace. Used
-// when storage_options::record_cache_entries > 0 (off by default).
+// when storage_options::record_cache_entries > 0 (the default).
 //
 // A save needs its key's head and record (without Data) to judge ownership
 // and to write the next version. Reading them costs two B-tree lookups and a
@@ -13,8 +13,9 @@
 //     the same batch; each write keeps what it replaced in an undo log, and
 //     an aborted batch (or one that never ended, after an exception) is
 //     undone from it (begin/stage/committed/aborted).
-//  2. Every write of a key goes through stage() (a save's write) or forget()
-//     (any other write: a start, a message, a set, a removal), so an entry
+//  2. Every write of a key goes through stage() (the write of a save that
+//     keeps its session) or forget() (any other write: a final save, a
+//     start, a message, a set, a removal), so an entry
 //     always holds what the key's latest version says.
 //  3. Anyone else's write (another process on the same LMDB environment,
 //     prune, a node lease, an admin batch) is noticed by the transaction id:

@@ -5,6 +5,7 @@
 // and requires the same results and the same stored bytes at every step.
 #include <cstdlib>
 #include <optional>
+#include <utility>
 #include <random>
 #include <sstream>
 
@@ -68,6 +69,33 @@ CACHED_BOTH_BACKENDS(cache_sees_other_writers,
   REQUIRE_FALSE(late.ok());
   CHECK(late.err().code() == errc::not_owner);
   CHECK(coins_of(h, "p1") == 1);
+}
+
+CACHED_BOTH_BACKENDS(cache_keeps_live_sessions_only,
+              "a save that keeps its session is remembered, a final save is "
+              "not: after it the key is read again") {
+  auto& faults = h.faults();
+  auto gets_of = [&](const save_request& req) {
+    auto before = faults.write_transaction_gets();
+    auto r = h.save("p1", req);
+    return std::make_pair(r.ok(), faults.write_transaction_gets() - before);
+  };
+  h.start("p1", alpha);
+  auto [first_ok, first_gets] = gets_of(coins_save(alpha, 1)); // reads
+  auto [second_ok, second_gets] = gets_of(coins_save(alpha, 2));
+  REQUIRE(first_ok);
+  REQUIRE(second_ok);
+  CHECK(second_gets < first_gets); // the second knew the record
+  auto [final_ok, final_gets] = gets_of(
+    coins_save(alpha, 3, final_action::release));
+  REQUIRE(final_ok);
+  (void) final_gets;
+  // A late save of the ended session is refused either way; that it read
+  // the key shows the final save's record was not kept.
+  auto [late_ok, late_gets] = gets_of(coins_save(alpha, 4));
+  CHECK_FALSE(late_ok);
+  CHECK(late_gets > 0);
+  CHECK(coins_of(h, "p1") == 3);
 }
 
 CACHED_BOTH_BACKENDS(cache_after_empty_commit,

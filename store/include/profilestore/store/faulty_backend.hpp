@@ -43,6 +43,9 @@ public:
   // Counters of injected failures.
   std::uint64_t injected_commit_failures() const noexcept;
   std::uint64_t injected_map_full() const noexcept;
+  // How many gets write transactions have made (a test can tell whether an
+  // operation read its key or knew it already).
+  std::uint64_t write_transaction_gets() const noexcept;
 
   result<std::unique_ptr<read_transaction>> begin_read() override;
   result<std::unique_ptr<write_transaction>> begin_write() override;

@@ -41,13 +41,12 @@ struct storage_options {
   // up with storage_full.
   int max_grow_attempts = 8;
   // How many keys' latest records (without Data) storage keeps decoded after
-  // a save wrote them, so that their next save reads nothing (record_cache.hpp
-  // in store/src); each holds a record's metadata, user ids and queued
-  // messages (at most 4 KiB of them). Off (0) by default: on the 2-core test
-  // machine 16384 raised save-throughput by about 10 % (80-81k to 88-91k
-  // saves/s) but made session-start's p99 2-4 ms worse, for a reason not yet
-  // found (README, Benchmarks).
-  std::size_t record_cache_entries = 0;
+  // a save that keeps its session wrote them, so that the session's next
+  // save reads nothing (record_cache.hpp in store/src); each holds a
+  // record's metadata, user ids and queued messages (at most 4 KiB of them).
+  // 0 turns it off. On the 2-core test machine 16384 raised save-throughput
+  // by 11-17 % and left session-start as it was (README, Benchmarks).
+  std::size_t record_cache_entries = 16384;
 };
 
 // ---- operations -------------------------------------------------------------
