@@ -228,11 +228,13 @@ op_runner::plan_save(const save_op& op) {
     false);
 }
 
-// Only a save that keeps its session going is remembered: after a final
-// save (release or hand-off) the key's next write through this storage is a
-// start, which forgets it anyway, so keeping that record only grows the
-// cache (measured: a cache filled by the final saves of ended sessions cost
-// session-start bursts 2-4 ms of CPU each; one kept tiny cost nothing).
+// Only a save that keeps its session going is remembered. After a release
+// the key's next write through this storage is a start, which forgets it
+// anyway, so keeping that record only grows the cache (measured: a cache
+// filled by the final saves of ended sessions cost session-start bursts 2-4
+// ms of CPU each; one kept tiny cost nothing). After a hand-off the new
+// owner's first save reads the key once more: the price of keeping no ended
+// session.
 bool worth_remembering(const save_request& req) {
   return req.final == final_action::none;
 }
