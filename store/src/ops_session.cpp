@@ -169,7 +169,7 @@ result<op_change<save_reply>> save(const current_record& current,
   op_change<save_reply> change;
   auto& reply = change.reply;
   record rec = *stored;
-  rec.data = req.data;
+  rec.data.clear(); // the request's Data is written instead (record_write::data)
   rec.meta.meta_tags = req.meta_tags;
   rec.user_ids = req.user_ids;
   rec.key_metadata = req.key_metadata;
@@ -180,7 +180,7 @@ result<op_change<save_reply>> save(const current_record& current,
     finish_session(rec, req, reply, now);
   reply.updates = rec.updates;
   reply.session_load_count = rec.meta.session_load_count;
-  change.write = record_write{std::move(rec), false};
+  change.write = record_write{std::move(rec), false, &req.data};
   return change;
 }
 

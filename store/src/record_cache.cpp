@@ -1,7 +1,5 @@
 #include "record_cache.hpp"
 
-#include <algorithm>
-
 namespace profilestore {
 
 void record_cache::begin(std::uint64_t txn_id) {
@@ -22,12 +20,11 @@ const record_cache::entry* record_cache::find(std::string_view store,
 
 void record_cache::stage(std::string_view store, std::string_view key,
                          const head_entry& head, record rec,
-                         std::size_t encoded_bytes) {
+                         std::size_t bytes_without_data) {
   batch_wrote_ = true;
   if (!enabled())
     return;
-  if (encoded_bytes - std::min(encoded_bytes, rec.data.size())
-      > max_cached_record_bytes) {
+  if (bytes_without_data > max_cached_record_bytes) {
     forget(store, key);
     return;
   }

@@ -62,11 +62,11 @@ public:
   // (always, and without building a key, when the cache is off).
   const entry* find(std::string_view store, std::string_view key) const;
   // the key was written in this batch: its head and record are now
-  // these. `rec.data` is dropped; `encoded_bytes` is the size of the
-  // record's encoding with its Data (the Data's size is taken off it before
-  // comparing with max_cached_record_bytes).
+  // these. `rec.data` is dropped; `bytes_without_data` is the size of the
+  // record's encoding less its Data, compared with max_cached_record_bytes.
   void stage(std::string_view store, std::string_view key,
-             const head_entry& head, record rec, std::size_t encoded_bytes);
+             const head_entry& head, record rec,
+             std::size_t bytes_without_data);
   // The key was written in a way the cache does not keep (a removal, a
   // write that failed half-way): its next save reads it.
   void forget(std::string_view store, std::string_view key);

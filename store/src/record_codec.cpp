@@ -77,6 +77,10 @@ void pack_updates(packer& pk, string_sink& sink, const record& rec) {
 } // namespace
 
 void encode_record(const record& rec, std::string& out) {
+  encode_record(rec, rec.data, out);
+}
+
+void encode_record(const record& rec, std::string_view data, std::string& out) {
   string_sink sink(out);
   packer pk(sink);
   std::size_t known = rec.has_profile ? 7 : 2;
@@ -85,7 +89,7 @@ void encode_record(const record& rec, std::string& out) {
   pk.pack_uint64(record_format_version);
   if (rec.has_profile) {
     pack_string(pk, "Data");
-    pack_raw(sink, rec.data);
+    pack_raw(sink, data);
     pack_string(pk, "MetaData");
     pack_metadata(pk, sink, rec.meta);
   }

@@ -2,6 +2,7 @@
 // one durable commit per batch (storage.hpp).
 #include "profilestore/store/storage.hpp"
 
+#include <algorithm>
 #include <set>
 
 #include "profilestore/codec/msgpack.hpp"
@@ -121,9 +122,12 @@ private:
                          record_write&& w,
                          const std::optional<head_entry>& head,
                          bool remember = false) {
-    std::string bytes = encode_record(w.rec);
+    // The record is encoded straight into the version entry.
     version_write vw;
-    vw.record_bytes = bytes;
+    vw.append_record = [&w](std::string& out) {
+      encode_record(w.rec, w.data_bytes(), out);
+    };
+    vw.record_size_hint = w.data_bytes().size() + 256;
     vw.user_ids = &w.rec.user_ids;
     vw.key_metadata = w.rec.has_profile ? std::string_view(w.rec.key_metadata)
                                         : std::string_view{};
@@ -137,7 +141,9 @@ private:
     head_entry written{info->version, info->created_time,
                        info->version_created_time, info->updated_time,
                        info->deleted};
-    cache_.stage(store, key, written, std::move(w.rec), bytes.size());
+    const auto data_size = w.data_bytes().size();
+    cache_.stage(store, key, written, std::move(w.rec),
+                 info->size - std::min(info->size, data_size));
     return info;
   }
 

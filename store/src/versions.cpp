@@ -114,6 +114,11 @@ result<head_entry> decode_head_entry(std::string_view bytes) {
 
 void encode_version_entry(const key_info& info, std::string_view record_bytes,
                           std::string& out) {
+  encode_version_entry_header(info, out);
+  out.append(record_bytes);
+}
+
+void encode_version_entry_header(const key_info& info, std::string& out) {
   string_sink sink(out);
   msgpack::packer<string_sink> pk(sink);
   pk.pack_array(7);
@@ -130,7 +135,6 @@ void encode_version_entry(const key_info& info, std::string_view record_bytes,
     out += empty_msgpack_map;
   else
     out += info.key_metadata;
-  out.append(record_bytes);
 }
 
 namespace {
@@ -318,10 +322,16 @@ result<key_info> write_version(write_transaction& txn, std::string_view store,
     info.user_ids = *w.user_ids;
   info.key_metadata = w.key_metadata.empty() ? empty_msgpack_map
                                              : std::string(w.key_metadata);
-  info.size = w.record_bytes.size();
   std::string entry;
-  entry.reserve(w.record_bytes.size() + 64 + info.key_metadata.size());
-  encode_version_entry(info, w.record_bytes, entry);
+  entry.reserve(std::max(w.record_bytes.size(), w.record_size_hint) + 64
+                + info.key_metadata.size());
+  encode_version_entry_header(info, entry);
+  const auto header_size = entry.size();
+  if (w.append_record)
+    w.append_record(entry);
+  else
+    entry.append(w.record_bytes);
+  info.size = entry.size() - header_size;
   PROFILESTORE_TRY(
     txn.put(table::versions, versions_key(store, key, info.version), entry));
   head_entry new_head{info.version, info.created_time,

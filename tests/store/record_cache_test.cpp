@@ -5,9 +5,9 @@
 // and requires the same results and the same stored bytes at every step.
 #include <cstdlib>
 #include <optional>
-#include <utility>
 #include <random>
 #include <sstream>
+#include <utility>
 
 #include "store_harness.hpp"
 

@@ -325,3 +325,38 @@ TEST_CASE("version and head entries have fixed golden bytes") {
   CHECK(versions_key("s", "k", 258)
         == std::string("s\0k\0\0\0\0\0\0\0\x01\x02", 12));
 }
+
+TEST_CASE("a record encoded straight into its version entry stores the same "
+          "bytes as one passed encoded") {
+  for_each_kind([](backend_kind kind) {
+    store_harness h(kind);
+    record rec = make_new_profile(bytes_of(value::object({{"coins", 7}})),
+                                  h.now());
+    rec.user_ids = {9};
+    const std::string encoded = encode_record(rec);
+    auto txn = h.inner().begin_write();
+    REQUIRE(txn.ok());
+    version_write passed;
+    passed.record_bytes = encoded;
+    passed.user_ids = &rec.user_ids;
+    version_write appended;
+    appended.append_record = [&](std::string& out) { encode_record(rec, out); };
+    appended.user_ids = &rec.user_ids;
+    auto a = write_version(**txn, test_store, "passed", passed, h.now(), {});
+    auto b = write_version(**txn, test_store, "appended", appended, h.now(),
+                           {});
+    REQUIRE(a.ok());
+    REQUIRE(b.ok());
+    CHECK(a->size == encoded.size());
+    CHECK(b->size == encoded.size());
+    auto va = (*txn)->get(table::versions, versions_key(test_store, "passed", 1));
+    auto vb = (*txn)->get(table::versions,
+                          versions_key(test_store, "appended", 1));
+    REQUIRE(va.ok());
+    REQUIRE(vb.ok());
+    REQUIRE(va->has_value());
+    REQUIRE(vb->has_value());
+    CHECK(std::string(**va) == std::string(**vb));
+    CHECK(decode_version_entry(1, **vb).record_bytes == encoded);
+  });
+}

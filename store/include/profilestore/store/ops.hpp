@@ -52,6 +52,15 @@ struct record_write {
   // Append a version even inside the window (the corrupt bytes being
   // replaced must stay as an older version).
   bool force_new_version = false;
+  // When set, the record's Data is these bytes and rec.data stays empty: a
+  // save's Data goes from its request into the stored entry with no copy in
+  // between. REQUIRES: the bytes outlive the write (they belong to the
+  // operation being applied).
+  const std::string* data = nullptr;
+
+  std::string_view data_bytes() const noexcept {
+    return data ? std::string_view(*data) : std::string_view(rec.data);
+  }
 };
 
 template <class Reply>

@@ -26,6 +26,8 @@ namespace profilestore {
 inline constexpr std::uint64_t record_format_version = 1;
 
 void encode_record(const record& rec, std::string& out);
+// The same with `data` encoded as the record's Data in place of rec.data.
+void encode_record(const record& rec, std::string_view data, std::string& out);
 std::string encode_record(const record& rec);
 
 // Errors: corrupt_record (the bytes are not a valid record: malformed

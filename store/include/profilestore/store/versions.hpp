@@ -22,6 +22,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -80,6 +81,8 @@ std::string encode_head_entry(const head_entry& head);
 result<head_entry> decode_head_entry(std::string_view bytes);
 void encode_version_entry(const key_info& info, std::string_view record_bytes,
                           std::string& out);
+// An entry's bytes before its record: the header and the key metadata.
+void encode_version_entry_header(const key_info& info, std::string& out);
 stored_version decode_version_entry(std::uint64_t version,
                                     std::string_view bytes);
 
@@ -97,6 +100,11 @@ result<std::optional<stored_version>> read_latest(read_transaction& txn,
 
 struct version_write {
   std::string_view record_bytes; // empty for a tombstone
+  // When set, appends the record's bytes to the entry in place of
+  // record_bytes (which stays empty): the record is encoded straight into
+  // the entry, with no string of its own. `record_size_hint` sizes the entry.
+  std::function<void(std::string&)> append_record;
+  std::size_t record_size_hint = 0;
   const std::vector<std::int64_t>* user_ids = nullptr;
   std::string_view key_metadata; // encoded map; empty means an empty map
   bool force_new_version = false;
