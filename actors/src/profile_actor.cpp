@@ -223,6 +223,10 @@ public:
   }
 
   // Offers every unprocessed message to every handler that has not seen it.
+  bool has_undelivered_messages() const {
+    return book_ && !book_->inbox.empty();
+  }
+
   void deliver_messages() {
     if (!active_ || lent)
       return;
@@ -658,8 +662,12 @@ caf::behavior profile_behavior(profile_actor* self,
     init.init(*args);
     args.reset();
   }
-  // Messages that were queued when the session started.
-  self->send(self, notify_atom::value);
+  // Messages that were queued when the session started go to the handlers
+  // right after this (a message of its own, so that handlers run in a
+  // handler, as everywhere else). A new session usually has none, and then
+  // sends nothing: one message less per session start.
+  if (self->state.has_undelivered_messages())
+    self->send(self, notify_atom::value);
   return {
     [self](retry_atom, std::uint64_t generation) {
       auto& st = self->state;
