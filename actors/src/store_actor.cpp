@@ -1,5 +1,6 @@
 #include "profilestore/actors/store_actor.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <string>
@@ -161,17 +162,33 @@ void notify_owners(writer_actor* self, const operation& op,
   }
 }
 
+// How many of the oldest queued writes the next transaction takes: at most
+// max_batch (at least one), and beyond the first no more than
+// max_batch_bytes of payload.
+std::size_t next_batch_size(const writer_state& s) {
+  const auto max_ops = std::max<std::size_t>(1, s.options.max_batch);
+  std::size_t n = 0;
+  std::size_t bytes = 0;
+  for (; n < s.pending_ops.size() && n < max_ops; ++n) {
+    bytes += payload_bytes(s.pending_ops[n]);
+    if (n > 0 && bytes > s.options.max_batch_bytes)
+      break;
+  }
+  return n;
+}
+
 void commit(writer_actor* self) {
   auto& s = self->state;
   s.commit_scheduled = false;
   std::vector<operation> ops;
   std::vector<caf::response_promise> replies;
-  if (s.pending_ops.size() <= s.options.max_batch) {
+  const auto take = next_batch_size(s);
+  if (take == s.pending_ops.size()) {
     ops.swap(s.pending_ops);
     replies.swap(s.pending_replies);
   } else {
-    // Take the oldest max_batch; the rest form the next batch.
-    auto n = static_cast<std::ptrdiff_t>(s.options.max_batch);
+    // Take the oldest `take`; the rest form the next batch.
+    auto n = static_cast<std::ptrdiff_t>(take);
     ops.assign(std::make_move_iterator(s.pending_ops.begin()),
                std::make_move_iterator(s.pending_ops.begin() + n));
     replies.assign(s.pending_replies.begin(), s.pending_replies.begin() + n);

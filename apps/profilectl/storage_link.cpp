@@ -58,16 +58,8 @@ private:
 // this bounds it well below the wire's own limit of one blob.
 constexpr std::size_t max_remote_write_bytes = std::size_t{64} << 20;
 
-std::size_t payload_bytes(const operation& op) {
-  if (const auto* s = std::get_if<set_op>(&op))
-    return s->request.data.size() + s->request.meta_tags.size()
-           + s->request.key_metadata.size() + s->key.size() + 64;
-  if (const auto* m = std::get_if<message_op>(&op))
-    return m->request.data.size() + m->key.size() + 64;
-  if (const auto* r = std::get_if<remove_op>(&op))
-    return r->key.size() + 64;
-  return 64;
-}
+// What one operation adds to the message beyond its payload, about.
+constexpr std::size_t wire_bytes_per_operation = 64;
 
 class remote_storage_link final : public storage_link {
 public:
@@ -84,7 +76,7 @@ public:
                        atomic_batch_failure* failure) override {
     std::size_t bytes = 0;
     for (const auto& op : ops)
-      bytes += payload_bytes(op);
+      bytes += payload_bytes(op) + wire_bytes_per_operation;
     if (bytes > max_remote_write_bytes)
       return fail(failure, ops.size(),
                   make_error(errc::invalid_argument,

@@ -352,6 +352,53 @@ storage::storage(backend& b, storage_options options)
 storage::~storage() = default;
 storage::storage(storage&&) noexcept = default;
 
+namespace {
+
+std::size_t bytes_of(const save_op& op) noexcept {
+  const auto& r = op.request;
+  return op.store.size() + op.key.size() + r.data.size() + r.meta_tags.size()
+         + r.key_metadata.size() + r.user_ids.size() * sizeof(std::int64_t);
+}
+
+} // namespace
+
+std::size_t payload_bytes(const operation& op) noexcept {
+  struct visitor {
+    std::size_t operator()(const start_session_op& o) const noexcept {
+      return o.store.size() + o.key.size()
+             + (o.template_data ? o.template_data->size() : 0);
+    }
+    std::size_t operator()(const save_op& o) const noexcept {
+      return bytes_of(o);
+    }
+    std::size_t operator()(const save_group_op& o) const noexcept {
+      std::size_t n = o.store.size();
+      for (const auto& s : o.saves)
+        n += bytes_of(s);
+      return n;
+    }
+    std::size_t operator()(const message_op& o) const noexcept {
+      return o.store.size() + o.key.size() + o.request.data.size();
+    }
+    std::size_t operator()(const set_op& o) const noexcept {
+      const auto& r = o.request;
+      return o.store.size() + o.key.size() + r.data.size() + r.meta_tags.size()
+             + r.key_metadata.size()
+             + r.user_ids.size() * sizeof(std::int64_t);
+    }
+    std::size_t operator()(const remove_op& o) const noexcept {
+      return o.store.size() + o.key.size();
+    }
+    std::size_t operator()(const edit_updates_op& o) const noexcept {
+      std::size_t n = o.store.size() + o.key.size();
+      for (const auto& e : o.request.edits)
+        n += e.data.size();
+      return n;
+    }
+  };
+  return std::visit(visitor{}, op);
+}
+
 std::vector<result<applied_op>>
 storage::apply_batch(const std::vector<operation>& ops, std::int64_t now) {
   for (int attempt = 0;; ++attempt) {

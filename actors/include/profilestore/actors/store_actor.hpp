@@ -38,8 +38,13 @@ struct store_actor_options {
   // Milliseconds since the epoch; the system clock when empty. Tests pass a
   // clock driven by CAF's test coordinator.
   std::function<std::int64_t()> clock;
-  // At most this many writes join one transaction (the rest the next one).
+  // At most this many writes join one transaction (the rest the next one)...
   std::size_t max_batch = 4096;
+  // ...and, beyond its first write, at most this many bytes of what they
+  // carry (storage::payload_bytes: Data, messages, metadata, templates). A
+  // burst of large profiles so makes several transactions, not one that
+  // holds every caller until all of it is written.
+  std::size_t max_batch_bytes = std::size_t{64} << 20;
   // Run the writer on a thread of its own, so the scheduler's workers keep
   // running profiles while it waits for the disk. Tests on CAF's
   // deterministic test coordinator set this to false.

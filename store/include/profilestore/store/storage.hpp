@@ -104,6 +104,11 @@ using operation
   = std::variant<start_session_op, save_op, save_group_op, message_op, set_op,
                  remove_op, edit_updates_op>;
 
+// The bytes `op` carries (names, Data, messages, metadata, a template): about
+// what it adds to a transaction. A message or an edit of the queue rewrites
+// its key's whole record, which this does not count.
+std::size_t payload_bytes(const operation& op) noexcept;
+
 using op_reply = std::variant<start_session_reply, save_reply,
                               std::vector<save_reply>, message_reply, set_reply,
                               remove_reply, edit_updates_reply>;
