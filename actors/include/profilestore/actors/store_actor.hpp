@@ -39,7 +39,7 @@ struct store_actor_options {
   // clock driven by CAF's test coordinator.
   std::function<std::int64_t()> clock;
   // At most this many writes join one transaction (the rest the next one)...
-  std::size_t max_batch = 4096;
+  std::size_t max_batch = 16384;
   // ...and, beyond its first write, at most this many bytes of what they
   // carry (storage::payload_bytes: Data, messages, metadata, templates). A
   // burst of large profiles so makes several transactions, not one that
