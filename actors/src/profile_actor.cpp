@@ -222,11 +222,12 @@ public:
     }
   }
 
-  // Offers every unprocessed message to every handler that has not seen it.
+  // Messages in the inbox that no handler has processed yet.
   bool has_undelivered_messages() const {
     return book_ && !book_->inbox.empty();
   }
 
+  // Offers every unprocessed message to every handler that has not seen it.
   void deliver_messages() {
     if (!active_ || lent)
       return;

@@ -147,6 +147,8 @@ result<void> check_save_request(const save_request& req,
 result<void> check_profile_data(std::string_view data,
                                 const storage_limits& limits);
 
+// The write it returns refers to `req`'s Data (record_write::data), so `req`
+// must outlive it.
 result<op_change<save_reply>> save(const current_record& current,
                                    const save_request& req, std::int64_t now);
 
