@@ -354,7 +354,9 @@ storage::storage(storage&&) noexcept = default;
 
 namespace {
 
-std::size_t bytes_of(const save_op& op) noexcept {
+// A save's or a set's names, Data, tags, key metadata and user ids.
+template <class Op>
+std::size_t record_fields_bytes(const Op& op) noexcept {
   const auto& r = op.request;
   return op.store.size() + op.key.size() + r.data.size() + r.meta_tags.size()
          + r.key_metadata.size() + r.user_ids.size() * sizeof(std::int64_t);
@@ -369,22 +371,19 @@ std::size_t payload_bytes(const operation& op) noexcept {
              + (o.template_data ? o.template_data->size() : 0);
     }
     std::size_t operator()(const save_op& o) const noexcept {
-      return bytes_of(o);
+      return record_fields_bytes(o);
     }
     std::size_t operator()(const save_group_op& o) const noexcept {
       std::size_t n = o.store.size();
       for (const auto& s : o.saves)
-        n += bytes_of(s);
+        n += record_fields_bytes(s);
       return n;
     }
     std::size_t operator()(const message_op& o) const noexcept {
       return o.store.size() + o.key.size() + o.request.data.size();
     }
     std::size_t operator()(const set_op& o) const noexcept {
-      const auto& r = o.request;
-      return o.store.size() + o.key.size() + r.data.size() + r.meta_tags.size()
-             + r.key_metadata.size()
-             + r.user_ids.size() * sizeof(std::int64_t);
+      return record_fields_bytes(o);
     }
     std::size_t operator()(const remove_op& o) const noexcept {
       return o.store.size() + o.key.size();

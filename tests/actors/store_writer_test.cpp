@@ -56,6 +56,23 @@ struct writer_fixture : test_system {
     return out;
   }
 
+  // `count` writes of `bytes` each, to keys p0, p1, ...
+  static std::vector<set_op> sets_of(int count, std::size_t bytes) {
+    std::vector<set_op> ops;
+    for (int i = 0; i < count; ++i)
+      ops.push_back(set_of("p" + std::to_string(i), bytes));
+    return ops;
+  }
+
+  // Writes `ops` at once, checks that each succeeded, and returns how many
+  // transactions that took.
+  std::uint64_t commits_to_write(const std::vector<set_op>& ops) {
+    auto before = commits();
+    for (auto& r : write_all(ops))
+      CHECK_MESSAGE(r.ok(), r.err().to_string());
+    return commits() - before;
+  }
+
   std::size_t stored_size(const std::string& key) {
     auto r = storage.shared_storage->get("players", key);
     REQUIRE(r.ok());
@@ -70,14 +87,7 @@ TEST_CASE("writes waiting together past max_batch_bytes go out in several "
           "transactions, each answered") {
   // Five writes of about 4,000 B: two fit in 10,000 B, a third would not.
   writer_fixture w(4096, 10'000);
-  std::vector<set_op> ops;
-  for (int i = 0; i < 5; ++i)
-    ops.push_back(writer_fixture::set_of("p" + std::to_string(i), 4000));
-  auto before = w.commits();
-  auto results = w.write_all(ops);
-  for (auto& r : results)
-    CHECK_MESSAGE(r.ok(), r.err().to_string());
-  CHECK(w.commits() - before == 3);
+  CHECK(w.commits_to_write(writer_fixture::sets_of(5, 4000)) == 3);
   for (int i = 0; i < 5; ++i)
     CHECK(w.stored_size("p" + std::to_string(i)) > 4000);
 }
@@ -85,37 +95,22 @@ TEST_CASE("writes waiting together past max_batch_bytes go out in several "
 TEST_CASE("a write larger than max_batch_bytes goes out alone and is "
           "answered") {
   writer_fixture w(4096, 1000);
-  auto before = w.commits();
-  auto results = w.write_all({writer_fixture::set_of("big", 5000),
-                              writer_fixture::set_of("small", 10),
-                              writer_fixture::set_of("big2", 5000)});
-  for (auto& r : results)
-    CHECK_MESSAGE(r.ok(), r.err().to_string());
   // Each goes alone: past a transaction's first write, none fits in 1,000 B.
-  CHECK(w.commits() - before == 3);
+  CHECK(w.commits_to_write({writer_fixture::set_of("big", 5000),
+                            writer_fixture::set_of("small", 10),
+                            writer_fixture::set_of("big2", 5000)})
+        == 3);
 }
 
 TEST_CASE("writes waiting together past max_batch go out max_batch at a "
           "time, and a max_batch of 0 still makes progress") {
   SUBCASE("max_batch 2") {
     writer_fixture w(2, std::size_t{64} << 20);
-    std::vector<set_op> ops;
-    for (int i = 0; i < 5; ++i)
-      ops.push_back(writer_fixture::set_of("p" + std::to_string(i), 10));
-    auto before = w.commits();
-    auto results = w.write_all(ops);
-    for (auto& r : results)
-      CHECK_MESSAGE(r.ok(), r.err().to_string());
-    CHECK(w.commits() - before == 3);
+    CHECK(w.commits_to_write(writer_fixture::sets_of(5, 10)) == 3);
   }
   SUBCASE("max_batch 0") {
     writer_fixture w(0, std::size_t{64} << 20);
-    auto before = w.commits();
-    auto results = w.write_all({writer_fixture::set_of("a", 10),
-                                writer_fixture::set_of("b", 10)});
-    for (auto& r : results)
-      CHECK_MESSAGE(r.ok(), r.err().to_string());
-    CHECK(w.commits() - before == 2);
+    CHECK(w.commits_to_write(writer_fixture::sets_of(2, 10)) == 2);
   }
 }
 
