@@ -9,21 +9,17 @@
 #include "database.hpp"
 #include "output.hpp"
 #include "profilestore/store/catalog.hpp"
-#include "profilestore/store/names.hpp"
 #include "profilestore/store/record_codec.hpp"
 #include "progress.hpp"
 
 namespace profilestore::ctl {
 
 result<int> cmd_export(const parsed_args& a, cli_io& io) {
-  std::string store = a.positional.empty() ? "" : a.positional[0];
-  if (!store.empty())
-    PROFILESTORE_TRY(check_store_name(store));
-  auto db = open_database(a, access::read_only);
-  if (!db)
-    return std::move(db).err();
-  if (!store.empty())
-    PROFILESTORE_TRY(require_store(*db, store));
+  auto target = open_scan_target(a);
+  if (!target)
+    return std::move(target).err();
+  auto& db = target->db;
+  const std::string& store = target->store;
   // To a file: written beside it and renamed at the end, so a failed export
   // never leaves a half file under the name asked for.
   auto out_path = a.get("--out");
@@ -37,7 +33,7 @@ result<int> cmd_export(const parsed_args& a, cli_io& io) {
                         "cannot write '" + temp_path + "'");
   }
   std::ostream& out = out_path ? static_cast<std::ostream&>(file) : io.out;
-  auto txn = db->env->begin_read();
+  auto txn = db.env->begin_read();
   if (!txn)
     return std::move(txn).err();
   // The total only feeds the progress bar: counted only when one is drawn
@@ -71,7 +67,7 @@ result<int> cmd_export(const parsed_args& a, cli_io& io) {
     if (!*latest || (*latest)->info.deleted)
       return true;
     auto rec = decode_record((*latest)->record_bytes,
-                             db->options.limits.record_decode);
+                             db.options.limits.record_decode);
     auto doc = rec ? json_of_record(*rec) : result<nlohmann::json>(rec.err());
     if (!doc) {
       ++skipped;

@@ -6,7 +6,6 @@
 #include "database.hpp"
 #include "output.hpp"
 #include "profilestore/store/catalog.hpp"
-#include "profilestore/store/names.hpp"
 #include "profilestore/store/record_codec.hpp"
 #include "progress.hpp"
 #include "time_arg.hpp"
@@ -101,15 +100,12 @@ std::string printable(std::string_view raw) {
 } // namespace
 
 result<int> cmd_check(const parsed_args& a, cli_io& io) {
-  std::string store = a.positional.empty() ? "" : a.positional[0];
-  if (!store.empty())
-    PROFILESTORE_TRY(check_store_name(store));
-  auto db = open_database(a, access::read_only);
-  if (!db)
-    return std::move(db).err();
-  if (!store.empty())
-    PROFILESTORE_TRY(require_store(*db, store));
-  auto txn = db->env->begin_read();
+  auto target = open_scan_target(a);
+  if (!target)
+    return std::move(target).err();
+  auto& db = target->db;
+  const std::string& store = target->store;
+  auto txn = db.env->begin_read();
   if (!txn)
     return std::move(txn).err();
   // The total only feeds the progress bar: counted only when one is drawn
@@ -163,7 +159,7 @@ result<int> cmd_check(const parsed_args& a, cli_io& io) {
     if (v.entry.info.deleted)
       return true; // a removal holds no record
     auto rec = decode_record(v.entry.record_bytes,
-                             db->options.limits.record_decode);
+                             db.options.limits.record_decode);
     if (rec)
       return true;
     if (rec.err().code() == errc::unsupported_format) {

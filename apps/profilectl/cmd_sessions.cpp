@@ -5,7 +5,6 @@
 #include "output.hpp"
 #include "profilestore/codec/msgpack.hpp"
 #include "profilestore/store/catalog.hpp"
-#include "profilestore/store/names.hpp"
 #include "profilestore/store/node_directory.hpp"
 #include "profilestore/store/record_codec.hpp"
 #include "time_arg.hpp"
@@ -13,15 +12,12 @@
 namespace profilestore::ctl {
 
 result<int> cmd_sessions(const parsed_args& a, cli_io& io) {
-  std::string store = a.positional.empty() ? "" : a.positional[0];
-  if (!store.empty())
-    PROFILESTORE_TRY(check_store_name(store));
-  auto db = open_database(a, access::read_only);
-  if (!db)
-    return std::move(db).err();
-  if (!store.empty())
-    PROFILESTORE_TRY(require_store(*db, store));
-  auto txn = db->env->begin_read();
+  auto target = open_scan_target(a);
+  if (!target)
+    return std::move(target).err();
+  auto& db = target->db;
+  const std::string& store = target->store;
+  auto txn = db.env->begin_read();
   if (!txn)
     return std::move(txn).err();
   std::int64_t now = io.now_ms();
@@ -41,7 +37,7 @@ result<int> cmd_sessions(const parsed_args& a, cli_io& io) {
     if (!*latest || (*latest)->info.deleted)
       return true;
     auto rec = decode_record((*latest)->record_bytes,
-                             db->options.limits.record_decode);
+                             db.options.limits.record_decode);
     if (!rec || !rec->has_profile)
       return true;
     const auto& m = rec->meta;

@@ -9,6 +9,7 @@
 #include "profilestore/codec/json.hpp"
 #include "profilestore/codec/msgpack.hpp"
 #include "profilestore/store/lmdb_backend.hpp"
+#include "profilestore/store/names.hpp"
 #include "remote_backend.hpp"
 
 namespace profilestore::ctl {
@@ -119,6 +120,18 @@ result<void> require_store(const database& db, const std::string& store) {
   return make_error(errc::not_found, "no store named '" + store
                                        + "' in this storage (profilectl "
                                          "stores lists them)");
+}
+
+result<scan_target> open_scan_target(const parsed_args& args) {
+  std::string store = args.positional.empty() ? "" : args.positional[0];
+  if (!store.empty())
+    PROFILESTORE_TRY(check_store_name(store));
+  auto db = open_database(args, access::read_only);
+  if (!db)
+    return std::move(db).err();
+  if (!store.empty())
+    PROFILESTORE_TRY(require_store(*db, store));
+  return scan_target{std::move(*db), std::move(store)};
 }
 
 result<nlohmann::json> json_of_msgpack(std::string_view bytes) {

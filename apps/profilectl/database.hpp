@@ -63,6 +63,17 @@ result<duration> remote_timeout(const parsed_args& args);
 // nothing and look like success).
 result<void> require_store(const database& db, const std::string& store);
 
+// What the read-only commands that take an optional STORE (check, export,
+// sessions) work on: the storage opened read-only, and the store named by
+// the first positional argument, "" for every store. A store given is
+// checked as a name before anything is opened, and refused when it has no
+// keys (require_store).
+struct scan_target {
+  database db;
+  std::string store; // "" = every store
+};
+result<scan_target> open_scan_target(const parsed_args& args);
+
 // A MessagePack blob (Data, MetaTags, a message) as JSON, through the codec's
 // JSON view (binary as {"$binary": ...}, NaN as {"$double": ...}).
 result<nlohmann::json> json_of_msgpack(std::string_view bytes);
