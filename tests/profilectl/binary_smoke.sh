@@ -7,21 +7,7 @@ set -u
 ctl=$1
 dir=$(mktemp -d "${TMPDIR:-/tmp}/profilestore-ctl-smoke-XXXXXX")
 trap 'rm -rf "$dir"' EXIT
-failures=0
-
-expect() { # expect STATUS PATTERN -- command...
-  want=$1 pattern=$2
-  shift 3
-  out=$("$@" 2>&1 </dev/null)
-  got=$?
-  if [ "$got" -ne "$want" ]; then
-    echo "FAIL: '$*' exited $got, expected $want; output: $out"
-    failures=$((failures + 1))
-  elif ! printf '%s' "$out" | grep -q -- "$pattern"; then
-    echo "FAIL: '$*' output lacks '$pattern': $out"
-    failures=$((failures + 1))
-  fi
-}
+. "$(dirname "$0")/smoke_checks.sh"
 
 expect 0 "usage: profilectl" -- "$ctl" --help
 expect 2 "usage: profilectl" -- "$ctl"
@@ -37,8 +23,4 @@ expect 0 '"coins": 7' -- "$ctl" get Players user_1 --db "$dir/db"
 expect 1 "no store named" -- "$ctl" keys Nope --db "$dir/db"
 expect 0 "0 corrupt" -- "$ctl" check --db "$dir/db"
 
-if [ "$failures" -ne 0 ]; then
-  echo "$failures check(s) failed"
-  exit 1
-fi
-echo "all checks passed"
+finish

@@ -16,21 +16,7 @@ cleanup() {
   rm -rf "$dir"
 }
 trap cleanup EXIT
-failures=0
-
-expect() { # expect STATUS PATTERN -- command...
-  want=$1 pattern=$2
-  shift 3
-  out=$("$@" 2>&1 </dev/null)
-  got=$?
-  if [ "$got" -ne "$want" ]; then
-    echo "FAIL: '$*' exited $got, expected $want; output: $out"
-    failures=$((failures + 1))
-  elif ! printf '%s' "$out" | grep -q -- "$pattern"; then
-    echo "FAIL: '$*' output lacks '$pattern': $out"
-    failures=$((failures + 1))
-  fi
-}
+. "$(dirname "$0")/smoke_checks.sh"
 
 "$node" --role storage --name storage-1 --db "$dir/db" \
   --listen 127.0.0.1:0 >"$dir/node.out" 2>"$dir/node.err" &
@@ -66,8 +52,4 @@ node_pid=
 expect 1 "cannot reach a storage node at $where" -- "$ctl" stores $c
 expect 0 '"coins": 8' -- "$ctl" get Players user_1 --db "$dir/db"
 
-if [ "$failures" -ne 0 ]; then
-  echo "$failures check(s) failed"
-  exit 1
-fi
-echo "all checks passed"
+finish
