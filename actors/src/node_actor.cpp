@@ -4,9 +4,9 @@
 #include <chrono>
 #include <cmath>
 #include <deque>
-#include <map>
 #include <optional>
 #include <set>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -84,8 +84,10 @@ struct node_state {
   store_actors mock; // spawned on first use
   store_actor_options mock_options;
 
-  std::map<std::string, active_entry> active;
-  std::map<std::string, start_attempt> starting;
+  // Keyed by registry_key. Hashed: a burst of starts looks up, inserts and
+  // erases both once or more per start, and nothing needs them in order.
+  std::unordered_map<std::string, active_entry> active;
+  std::unordered_map<std::string, start_attempt> starting;
   std::uint64_t next_id = 0;
   std::uint64_t spread_counter = 0;
 
@@ -394,8 +396,12 @@ void on_started(node_actor* self, const std::string& rk, start_attempt& a,
   // A new profile's Data is the template's bytes: the profile copies the
   // decoded template itself, in its own actor (a null `data` here), which
   // takes that copy off the node's serial path; other data is decoded here,
-  // where a mismatch can still refuse the start.
-  auto data = reply.rec->data == *a.spec->template_bytes
+  // where a mismatch can still refuse the start. `created` says storage made
+  // the profile from this start's template (the spec's bytes), which spares
+  // comparing the bytes.
+  bool is_template
+    = reply.created || reply.rec->data == *a.spec->template_bytes;
+  auto data = is_template
                 ? result<std::unique_ptr<profile_data>>(nullptr)
                 : a.spec->factory->decode(reply.rec->data, decode_limits{});
   if (!data) {
