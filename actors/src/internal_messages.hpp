@@ -42,6 +42,9 @@ using sweep_atom = caf::atom_constant<caf::atom("ps_sweep")>;
 // or removed outside the session (set, remove, profilectl), so the session
 // is over (it ends without a last save, as when a save is refused).
 using lost_atom = caf::atom_constant<caf::atom("ps_lost")>;
+// The node to itself: send the start attempts queued while it handled the
+// messages before this one to their writer (flush_starts, node_actor.cpp).
+using flush_atom = caf::atom_constant<caf::atom("ps_flush")>;
 
 // A profile lent to a transaction: its context, valid until it is returned.
 struct lent_profile {
@@ -55,8 +58,31 @@ struct return_outcome {
   std::optional<key_info> written;
 };
 
+// Session starts sent to a store writer in one message, by a node beside its
+// storage (never over the wire): a burst of starts then reaches the writer
+// at once, costs one message each way instead of one per start, and goes
+// into one transaction instead of a first one holding just the first start.
+// The writer applies them in this order, as if each had come alone.
+struct start_group_op {
+  std::vector<start_session_op> ops;
+};
+
+// One start of a group: what the writer would have answered alone.
+struct start_group_result {
+  std::optional<applied_op> applied; // committed
+  error err;                         // otherwise, why not
+};
+
+// The writer's answer to a start_group_op, when the last of its starts is
+// committed: one result per start, in the order of the request.
+struct start_group_reply {
+  std::vector<start_group_result> results;
+};
+
 } // namespace profilestore
 
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(profilestore::start_group_op)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(profilestore::start_group_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(profilestore::lent_profile)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(profilestore::return_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(profilestore::error)

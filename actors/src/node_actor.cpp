@@ -76,6 +76,17 @@ struct active_entry {
   bool ending = false;
 };
 
+// A start attempt for a writer beside this node, waiting for flush_starts.
+struct queued_start {
+  caf::actor writer;
+  std::string rk;
+  std::uint64_t id = 0;
+  std::uint64_t attempt = 0;
+  store_spec_ptr spec;
+  std::string key;
+  start_session_op op;
+};
+
 struct node_state {
   std::string node_name;
   std::uint64_t incarnation = 0;
@@ -116,6 +127,16 @@ struct node_state {
   // Attempts the sweep timed out (and counted off writes_in_flight) whose
   // answer has not come yet.
   std::set<std::uint64_t> timed_out_attempts;
+
+  // Start attempts for a writer beside this node (not over a storage
+  // connection) wait here while the node handles the messages queued before
+  // its flush_atom, then go to their writer as one start_group_op: a burst
+  // of starts reaches the writer at once, one message each way, and goes
+  // into one transaction. Every other write the node sends a writer flushes
+  // this first, so the writer still sees the node's writes in the order the
+  // node made them.
+  std::vector<queued_start> queued_starts;
+  bool flush_pending = false;
 
   // The node's end (a crash, or destruction without shutdown) ends its
   // profiles too, without a final save, as a process exit would. (Not links:
@@ -286,6 +307,12 @@ void try_start(node_actor* self, const std::string& rk, std::uint64_t id);
 void check_shutdown_done(node_actor* self);
 bool settle_attempt(node_actor* self, std::uint64_t attempt);
 void arm_start_sweep(node_actor* self, duration after);
+void flush_starts(node_actor* self);
+void answer_attempt(node_actor* self, const std::string& rk, std::uint64_t id,
+                    std::uint64_t attempt, const store_spec_ptr& spec,
+                    const std::string& key, applied_op& applied);
+void fail_attempt(node_actor* self, const std::string& rk, std::uint64_t id,
+                  std::uint64_t attempt, const error& e);
 
 void fail_start(node_actor* self, const std::string& rk, const error& e) {
   auto& s = self->state;
@@ -313,6 +340,7 @@ void release_orphan(node_actor* self, const store_spec& spec,
   req.user_ids = rec.user_ids;
   req.key_metadata = rec.key_metadata;
   req.final = final_action::release;
+  flush_starts(self);
   self->state.writes_in_flight++;
   self->request(storage_for(self, spec).writer, consts(self).store_request_timeout,
                 save_op{spec.name, key, std::move(req)})
@@ -350,6 +378,7 @@ void withdraw_start(node_actor* self, store_spec_ptr spec,
   op.request.first_attempt = false;
   op.request.assume_dead_ms = consts(self).assume_dead.count();
   op.template_data = spec->template_bytes;
+  flush_starts(self);
   s.writes_in_flight++;
   self->request(storage_for(self, *spec).writer,
                 consts(self).store_request_timeout, std::move(op))
@@ -647,20 +676,95 @@ void try_start(node_actor* self, const std::string& rk, std::uint64_t id) {
   a.sent = self->clock().now();
   if (!s.start_sweep_pending)
     arm_start_sweep(self, c.store_request_timeout);
-  self->request(storage_for(self, *a.spec).writer, caf::infinite, std::move(op))
+  const auto& storage = storage_for(self, *a.spec);
+  if (storage.shared_storage) {
+    // A writer beside this node (spawn_store_actors): grouped.
+    s.queued_starts.push_back(queued_start{storage.writer, rk, id, a.attempt,
+                                           a.spec, a.key, std::move(op)});
+    if (!s.flush_pending) {
+      s.flush_pending = true;
+      self->send(self, flush_atom::value);
+    }
+    return;
+  }
+  self->request(storage.writer, caf::infinite, std::move(op))
     .then(
       [self, rk, id, attempt = a.attempt, spec = a.spec,
        key = a.key](applied_op& applied) {
-        settle_attempt(self, attempt);
-        on_start_reply(self, rk, id, attempt, spec, key, applied);
+        answer_attempt(self, rk, id, attempt, spec, key, applied);
         check_shutdown_done(self);
       },
       [self, rk, id, attempt = a.attempt](caf::error& err) {
-        if (!settle_attempt(self, attempt))
-          return; // timed out before: already answered as a timeout
-        on_start_error(self, rk, id, attempt, from_caf_error(err));
+        fail_attempt(self, rk, id, attempt, from_caf_error(err));
         check_shutdown_done(self);
       });
+}
+
+// Sends the queued start attempts, one start_group_op per writer, and
+// hands each start's result to the same code as a single answer.
+void flush_starts(node_actor* self) {
+  auto& s = self->state;
+  if (s.queued_starts.empty())
+    return;
+  auto queued = std::make_shared<std::vector<queued_start>>();
+  queued->swap(s.queued_starts);
+  // At most two writers (live and mock): one group each, in queue order.
+  std::vector<caf::actor> writers;
+  for (const auto& q : *queued)
+    if (std::find(writers.begin(), writers.end(), q.writer) == writers.end())
+      writers.push_back(q.writer);
+  for (const auto& writer : writers) {
+    start_group_op group;
+    auto members = std::make_shared<std::vector<std::size_t>>();
+    for (std::size_t i = 0; i < queued->size(); ++i)
+      if ((*queued)[i].writer == writer) {
+        group.ops.push_back(std::move((*queued)[i].op));
+        members->push_back(i);
+      }
+    self->request(writer, caf::infinite, std::move(group))
+      .then(
+        [self, queued, members](start_group_reply& reply) {
+          for (std::size_t k = 0; k < members->size(); ++k) {
+            auto& q = (*queued)[(*members)[k]];
+            if (k >= reply.results.size()) {
+              fail_attempt(self, q.rk, q.id, q.attempt,
+                           make_error(errc::internal,
+                                      "the writer answered fewer starts "
+                                      "than it was sent"));
+            } else if (auto& r = reply.results[k]; r.applied) {
+              answer_attempt(self, q.rk, q.id, q.attempt, q.spec, q.key,
+                             *r.applied);
+            } else {
+              fail_attempt(self, q.rk, q.id, q.attempt, r.err);
+            }
+          }
+          check_shutdown_done(self);
+        },
+        [self, queued, members](caf::error& err) {
+          auto e = from_caf_error(err);
+          for (auto index : *members) {
+            auto& q = (*queued)[index];
+            fail_attempt(self, q.rk, q.id, q.attempt, e);
+          }
+          check_shutdown_done(self);
+        });
+  }
+}
+
+// The writer's answer to attempt `attempt` of the start `id` of `rk`.
+void answer_attempt(node_actor* self, const std::string& rk, std::uint64_t id,
+                    std::uint64_t attempt, const store_spec_ptr& spec,
+                    const std::string& key, applied_op& applied) {
+  settle_attempt(self, attempt);
+  on_start_reply(self, rk, id, attempt, spec, key, applied);
+}
+
+// The writer could not apply attempt `attempt` of the start `id` of `rk`.
+void fail_attempt(node_actor* self, const std::string& rk, std::uint64_t id,
+                  std::uint64_t attempt, const error& e) {
+  if (!settle_attempt(self, attempt))
+    return; // timed out before: already answered as a timeout
+  on_start_error(self, rk, id, attempt, e);
 }
 
 // An answer from the writer came for `attempt`: false when the sweep had
@@ -791,6 +895,7 @@ template <class Reply>
 void forward_write(node_actor* self, const store_spec& spec, operation op,
                    caf::response_promise rp,
                    std::function<caf::message(applied_op&)> convert) {
+  flush_starts(self);
   auto writer = storage_for(self, spec).writer;
   auto timeout = consts(self).store_request_timeout;
   auto send_op = [&](auto&& typed_op) {
@@ -921,6 +1026,10 @@ caf::behavior node_behavior(node_actor* self, node_actor_args args) {
     [self](critical_atom) { check_critical_end(self); },
     [self](tick_atom, std::uint64_t wake) { run_auto_saves(self, wake); },
     [self](sweep_atom) { sweep_starts(self); },
+    [self](flush_atom) {
+      self->state.flush_pending = false;
+      flush_starts(self);
+    },
     [self](notify_atom, const std::string& store, const std::string& key,
            const queued_update& update) {
       auto& s = self->state;

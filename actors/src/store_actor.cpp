@@ -27,11 +27,26 @@ std::int64_t system_clock_ms() {
 
 namespace {
 
+// A start_group_op being applied: answered once, when its last start is.
+struct start_group_answer {
+  caf::response_promise rp;
+  std::vector<start_group_result> results;
+  std::size_t waiting = 0; // starts not yet committed or refused
+};
+
+// Where a queued write's outcome goes: the promise of its own request, or
+// its place in a group's answer.
+struct reply_slot {
+  caf::response_promise rp; // when not in a group
+  std::shared_ptr<start_group_answer> group;
+  std::size_t index = 0;
+};
+
 struct writer_state {
   std::shared_ptr<storage> st;
   store_actor_options options;
   std::vector<operation> pending_ops;
-  std::vector<caf::response_promise> pending_replies;
+  std::vector<reply_slot> pending_replies; // one per pending op
   bool commit_scheduled = false;
   // Node name -> its node actor, for telling owners at once.
   std::unordered_map<std::string, caf::actor> nodes;
@@ -44,16 +59,60 @@ std::int64_t now_ms(const store_actor_options& o) {
   return o.clock ? o.clock() : system_clock_ms();
 }
 
-// Queues one write for the next group commit.
-caf::response_promise enqueue(writer_actor* self, operation op) {
+void schedule_commit(writer_actor* self) {
   auto& s = self->state;
-  s.pending_ops.push_back(std::move(op));
-  s.pending_replies.push_back(self->make_response_promise());
   if (!s.commit_scheduled) {
     s.commit_scheduled = true;
     self->send(self, commit_atom::value);
   }
-  return s.pending_replies.back();
+}
+
+// Queues one write for the next group commit.
+caf::response_promise enqueue(writer_actor* self, operation op) {
+  auto& s = self->state;
+  s.pending_ops.push_back(std::move(op));
+  s.pending_replies.push_back(reply_slot{self->make_response_promise(), {}, 0});
+  schedule_commit(self);
+  return s.pending_replies.back().rp;
+}
+
+// Queues a group's starts, in order, each as if it had come alone; the
+// group is answered when the last of them is.
+caf::response_promise enqueue_group(writer_actor* self, start_group_op& g) {
+  auto& s = self->state;
+  auto answer = std::make_shared<start_group_answer>();
+  answer->rp = self->make_response_promise();
+  if (g.ops.empty()) {
+    answer->rp.deliver(start_group_reply{});
+    return answer->rp;
+  }
+  answer->results.resize(g.ops.size());
+  answer->waiting = g.ops.size();
+  for (std::size_t i = 0; i < g.ops.size(); ++i) {
+    s.pending_ops.emplace_back(std::move(g.ops[i]));
+    s.pending_replies.push_back(reply_slot{{}, answer, i});
+  }
+  schedule_commit(self);
+  return answer->rp;
+}
+
+// Delivers one write's outcome to where it is awaited.
+void answer(reply_slot& slot, result<applied_op>&& outcome) {
+  if (!slot.group) {
+    if (outcome)
+      slot.rp.deliver(std::move(*outcome));
+    else
+      slot.rp.deliver(to_caf_error(outcome.err()));
+    return;
+  }
+  auto& g = *slot.group;
+  auto& r = g.results[slot.index];
+  if (outcome)
+    r.applied = std::move(*outcome);
+  else
+    r.err = outcome.err();
+  if (--g.waiting == 0)
+    g.rp.deliver(start_group_reply{std::move(g.results)});
 }
 
 // A start found the key locked by another node's session. If the directory
@@ -181,7 +240,7 @@ void commit(writer_actor* self) {
   auto& s = self->state;
   s.commit_scheduled = false;
   std::vector<operation> ops;
-  std::vector<caf::response_promise> replies;
+  std::vector<reply_slot> replies;
   const auto take = next_batch_size(s);
   if (take == s.pending_ops.size()) {
     ops.swap(s.pending_ops);
@@ -202,19 +261,16 @@ void commit(writer_actor* self) {
   try {
     results = s.st->apply_batch(ops, now_ms(s.options));
   } catch (const std::exception& e) {
-    auto err = to_caf_error(errc::internal,
-                            std::string("storage failed: ") + e.what());
-    for (auto& rp : replies)
-      rp.deliver(err);
+    auto err = make_error(errc::internal,
+                          std::string("storage failed: ") + e.what());
+    for (auto& slot : replies)
+      answer(slot, result<applied_op>(err));
     return;
   }
   for (std::size_t i = 0; i < results.size(); ++i) {
-    if (results[i]) {
+    if (results[i])
       notify_owners(self, ops[i], *results[i]);
-      replies[i].deliver(std::move(*results[i]));
-    } else {
-      replies[i].deliver(to_caf_error(results[i].err()));
-    }
+    answer(replies[i], std::move(results[i]));
   }
 }
 
@@ -234,6 +290,9 @@ caf::behavior store_writer(writer_actor* self, std::shared_ptr<storage> st,
   return {
     [self](start_session_op& op) -> caf::result<applied_op> {
       return enqueue(self, std::move(op));
+    },
+    [self](start_group_op& g) -> caf::result<start_group_reply> {
+      return enqueue_group(self, g);
     },
     [self](save_op& op) -> caf::result<applied_op> {
       return enqueue(self, std::move(op));

@@ -552,3 +552,62 @@ TEST_CASE("a start of a key whose session on this node is ending waits for that 
   REQUIRE(rec->meta.active_session);
   CHECK(*rec->meta.active_session == (*again)->value().session);
 }
+
+TEST_CASE("starts sent together go to each store's writer and are each "
+          "answered, the live ones in one transaction") {
+  runtime rt;
+  auto live = rt.open_value("players");
+  auto mock = live.mock();
+  auto before = rt.commits();
+  std::vector<std::shared_ptr<std::optional<result<profile_handle>>>> live_starts;
+  std::vector<std::shared_ptr<std::optional<result<profile_handle>>>> mock_starts;
+  for (auto key : {"l1", "l2", "l3"})
+    live_starts.push_back(rt.start_later(*rt.n, live, key));
+  for (auto key : {"m1", "m2"})
+    mock_starts.push_back(rt.start_later(*rt.n, mock, key));
+  rt.run();
+  for (auto& s : live_starts) {
+    REQUIRE(s->has_value());
+    REQUIRE_MESSAGE((*s)->ok(), (*s)->err().to_string());
+    CHECK_FALSE((*s)->value().store->mock);
+  }
+  for (auto& s : mock_starts) {
+    REQUIRE(s->has_value());
+    REQUIRE_MESSAGE((*s)->ok(), (*s)->err().to_string());
+  }
+  // The live storage (rt.backend) holds the live keys only, written in one
+  // transaction; the mock keys went to the mock store's own writer.
+  CHECK(rt.commits() - before == 1);
+  for (auto key : {"l1", "l2", "l3"})
+    CHECK(rt.stored("players", key).has_value());
+  for (auto key : {"m1", "m2"})
+    CHECK_FALSE(rt.stored("players", key).has_value());
+  for (auto& s : mock_starts) {
+    auto got = rt.get(mock, (*s)->value().key);
+    REQUIRE(got.ok());
+    CHECK(got->has_value());
+  }
+  for (auto* all : {&live_starts, &mock_starts})
+    for (auto& s : *all)
+      REQUIRE_OK(rt.end((*s)->value()));
+}
+
+TEST_CASE("a removal asked right after a start on the same node reaches "
+          "storage after the start") {
+  // The node holds starts back to send them together; a write it forwards
+  // meanwhile must not overtake them.
+  runtime rt;
+  auto players = rt.open_value("players");
+  auto started = rt.start_later(*rt.n, players, "user-1");
+  auto removed = rt.ask_later<bool>(rt.n->actor(), remove_atom::value,
+                                    players.spec(), std::string("user-1"));
+  rt.run();
+  REQUIRE(started->has_value());
+  REQUIRE_MESSAGE((*started)->ok(), (*started)->err().to_string());
+  REQUIRE(removed->has_value());
+  REQUIRE((*removed)->ok());
+  // The start created the profile, then the removal removed it (the other
+  // way round, the removal would find nothing and the profile would stay).
+  CHECK(**removed);
+  CHECK_FALSE(rt.stored("players", "user-1").has_value());
+}

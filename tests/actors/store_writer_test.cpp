@@ -148,3 +148,50 @@ TEST_CASE("payload_bytes counts what each kind of write carries") {
                         update_edit{update_edit_kind::clear, 7, ""}};
   CHECK(payload_bytes(operation{edit}) == 7);
 }
+
+namespace {
+
+start_session_op start_of(const std::string& key) {
+  start_session_op op;
+  op.store = "players";
+  op.key = key;
+  op.request.requester = session_ref{"node-a", 1, 7};
+  op.template_data
+    = std::make_shared<const std::string>(encode_msgpack(value_map{}));
+  return op;
+}
+
+} // namespace
+
+TEST_CASE("a group of starts is answered once, with each start's own "
+          "outcome in order, even when it spans transactions") {
+  writer_fixture w(2, std::size_t{64} << 20);
+  start_group_op group;
+  group.ops = {start_of("a"), start_of(""), start_of("b"), start_of("c")};
+  auto before = w.commits();
+  auto reply = w.ask<start_group_reply>(w.storage.writer, group);
+  REQUIRE(reply.ok());
+  REQUIRE(reply->results.size() == 4);
+  // Four writes, two per transaction (the refused one takes its place in
+  // the first without writing).
+  CHECK(w.commits() - before == 2);
+  for (std::size_t i : {0, 2, 3}) {
+    const auto& r = reply->results[i];
+    REQUIRE_MESSAGE(r.applied.has_value(), r.err.to_string());
+    auto& started = std::get<start_session_reply>(r.applied->reply);
+    CHECK(started.outcome == start_outcome::started);
+    CHECK(started.created);
+  }
+  CHECK_FALSE(reply->results[1].applied.has_value());
+  CHECK(reply->results[1].err.code() == errc::invalid_key);
+  for (auto key : {"a", "b", "c"}) {
+    auto stored = w.storage.shared_storage->get("players", key);
+    REQUIRE(stored.ok());
+    CHECK(stored->has_value());
+  }
+  // An empty group is answered at once and writes nothing.
+  auto empty = w.ask<start_group_reply>(w.storage.writer, start_group_op{});
+  REQUIRE(empty.ok());
+  CHECK(empty->results.empty());
+  CHECK(w.commits() - before == 2);
+}

@@ -54,7 +54,11 @@ struct store_actor_options {
 struct store_actors {
   caf::actor writer;
   caf::actor reader;
-  std::shared_ptr<storage> shared_storage; // for tools and tests
+  // Set by spawn_store_actors, null for a storage connection
+  // (connect_storage): tools and tests read through it, and a node takes it
+  // as the sign that `writer` is a store writer beside it, which also takes
+  // session starts grouped in one message.
+  std::shared_ptr<storage> shared_storage;
 
   // Stops both actors (an actor system waits for its actors before it can
   // be destroyed). Call it after the nodes using them have shut down:
