@@ -250,7 +250,8 @@ void commit(writer_actor* self) {
     auto n = static_cast<std::ptrdiff_t>(take);
     ops.assign(std::make_move_iterator(s.pending_ops.begin()),
                std::make_move_iterator(s.pending_ops.begin() + n));
-    replies.assign(s.pending_replies.begin(), s.pending_replies.begin() + n);
+    replies.assign(std::make_move_iterator(s.pending_replies.begin()),
+                   std::make_move_iterator(s.pending_replies.begin() + n));
     s.pending_ops.erase(s.pending_ops.begin(), s.pending_ops.begin() + n);
     s.pending_replies.erase(s.pending_replies.begin(),
                             s.pending_replies.begin() + n);
