@@ -15,8 +15,8 @@
 // 200 transactions of one put of the same size each. Target: p99 <= 10 ms.
 // Each burst's line on stderr also gives its commits, the process's CPU time
 // and the bytes the process wrote per start (/proc/self/io): about 2,250 B
-// for a record of about 1.2 KiB (why nearly twice is not known; keys placed
-// at the end of the key space, where LMDB fills pages, wrote as much).
+// for a record of about 1.2 KiB, because LMDB's leaf pages end up holding
+// two of its 1,290 B version entries each (README, session-start).
 //
 // Parameters: --param starts=N (per burst), bursts=N, background=N;
 // threads=N, policy=stealing|sharing (runtime.hpp).
