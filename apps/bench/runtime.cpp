@@ -293,14 +293,18 @@ double process_cpu_seconds() {
   return secs(ru.ru_utime) + secs(ru.ru_stime);
 }
 
-std::uint64_t process_bytes_written() {
+write_counters process_writes() {
   std::ifstream in("/proc/self/io");
   std::string field;
   std::uint64_t value = 0;
-  while (in >> field >> value)
+  write_counters out;
+  while (in >> field >> value) {
     if (field == "wchar:")
-      return value;
-  return 0;
+      out.bytes = value;
+    else if (field == "syscw:")
+      out.calls = value;
+  }
+  return out;
 }
 
 void trim_heap() {
@@ -366,7 +370,7 @@ struct raw_env {
 
 double raw_lmdb_batch_rate(std::size_t key_space, std::size_t batch,
                            std::size_t total, const std::string& value,
-                           std::uint64_t shuffle_seed, double* bytes_per_put) {
+                           std::uint64_t shuffle_seed, raw_write_cost* cost) {
   raw_env e(std::size_t{2} << 30);
   std::vector<std::string> keys;
   keys.reserve(key_space);
@@ -377,14 +381,18 @@ double raw_lmdb_batch_rate(std::size_t key_space, std::size_t batch,
     std::mt19937_64 rng(shuffle_seed);
     std::shuffle(keys.begin(), keys.end(), rng);
   }
-  auto written0 = process_bytes_written();
+  const auto written0 = process_writes();
   auto start = steady::now();
   for (std::size_t done = 0; done < total; done += batch)
     e.put(keys, done, std::min(batch, total - done), value);
   std::chrono::duration<double> elapsed = steady::now() - start;
-  if (bytes_per_put)
-    *bytes_per_put = static_cast<double>(process_bytes_written() - written0)
-                     / static_cast<double>(total);
+  if (cost) {
+    const auto written1 = process_writes();
+    cost->bytes_per_put = static_cast<double>(written1.bytes - written0.bytes)
+                          / static_cast<double>(total);
+    cost->calls_per_put = static_cast<double>(written1.calls - written0.calls)
+                          / static_cast<double>(total);
+  }
   return static_cast<double>(total) / elapsed.count();
 }
 

@@ -136,10 +136,22 @@ rss_reading read_rss();
 // CPU time (user + system, all threads) this process has used, in seconds.
 double process_cpu_seconds();
 
-// Bytes this process has handed to write system calls so far (wchar in
-// /proc/self/io), 0 when that cannot be read. LMDB writes its dirty pages
-// with write calls, so a difference over a run is what its commits wrote.
-std::uint64_t process_bytes_written();
+// What this process has handed to write system calls so far: bytes (wchar
+// in /proc/self/io) and calls (syscw), zeros when that cannot be read. LMDB
+// writes its dirty pages with write calls, one call per run of adjacent
+// pages, so differences over a run are what its commits wrote and in how
+// many pieces.
+struct write_counters {
+  std::uint64_t bytes = 0;
+  std::uint64_t calls = 0;
+};
+write_counters process_writes();
+
+// What a run of raw puts wrote, per put.
+struct raw_write_cost {
+  double bytes_per_put = 0;
+  double calls_per_put = 0;
+};
 
 // Gives free heap memory back to the system (malloc_trim), so that RSS
 // readings show live memory.
@@ -152,12 +164,12 @@ double quantile(std::vector<double> samples, double p);
 // once first, untimed, then overwritten in key order, or with a non-zero
 // `shuffle_seed` in one fixed random order of all keys, as the saves of
 // independent players arrive), `batch` per durable transaction; puts per
-// second. With `bytes_per_put`, also what the timed commits wrote
-// (process_bytes_written) per put.
+// second. With `cost`, also what the timed commits wrote (process_writes)
+// per put.
 double raw_lmdb_batch_rate(std::size_t key_space, std::size_t batch,
                            std::size_t total, const std::string& value,
                            std::uint64_t shuffle_seed = 0,
-                           double* bytes_per_put = nullptr);
+                           raw_write_cost* cost = nullptr);
 
 // Raw LMDB: `count` transactions of one put of `value` under a new key, each
 // committed durably; the latency of each (begin to commit returned) in ms.

@@ -134,12 +134,12 @@ std::vector<figure> run(const options& opts) {
   // a fixed random order, as the saves of independent players arrive: each
   // batch then dirties pages all over the tree, as ours do.
   const std::size_t raw_total = opts.quick ? 20'000 : 200'000;
-  double raw_written = 0, raw_shuffled_written = 0;
+  raw_write_cost raw_cost, raw_shuffled_cost;
   double raw = raw_lmdb_batch_rate(profiles, 1000, raw_total, data, 0,
-                                   &raw_written);
+                                   &raw_cost);
   constexpr std::uint64_t shuffle_seed = 20261130;
   double raw_shuffled = raw_lmdb_batch_rate(
-    profiles, 1000, raw_total, data, shuffle_seed, &raw_shuffled_written);
+    profiles, 1000, raw_total, data, shuffle_seed, &raw_shuffled_cost);
 
   double ours = 0;
   std::uint64_t errors = 0;
@@ -148,7 +148,7 @@ std::vector<figure> run(const options& opts) {
   std::uint64_t counted = 0;
   std::uint64_t commits = 0;
   double cpu_s = 0;
-  std::uint64_t written = 0; // bytes LMDB's commits wrote in the window
+  write_counters written; // what LMDB's commits wrote in the window
   {
     scratch_dir dir("saves");
     bench_config cfg(opts);
@@ -182,13 +182,14 @@ std::vector<figure> run(const options& opts) {
     auto c0 = shared->saves.load();
     auto k0 = backend_commits(rt);
     auto cpu0 = process_cpu_seconds();
-    auto w0 = process_bytes_written();
+    const auto w0 = process_writes();
     auto t0 = std::chrono::steady_clock::now();
     std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
     auto c1 = shared->saves.load();
     auto k1 = backend_commits(rt);
     cpu_s = process_cpu_seconds() - cpu0;
-    written = process_bytes_written() - w0;
+    const auto w1 = process_writes();
+    written = {w1.bytes - w0.bytes, w1.calls - w0.calls};
     auto t1 = std::chrono::steady_clock::now();
     commits = k1 - k0;
     shared->stop = true;
@@ -216,17 +217,20 @@ std::vector<figure> run(const options& opts) {
                cpu_s,
                static_cast<unsigned long long>(errors),
                errors ? ", first: " : "", first_error.c_str());
-  // How much each write costs the disk: a save writes its key's head and a
-  // new version into B-trees ordered by key, so saves of independent
-  // profiles dirty pages all over them, where in-order puts fill pages one
-  // after another.
+  // How much each write costs the disk, and in how many pieces: a save
+  // rewrites its key's head and version entries in B-trees ordered by key,
+  // so the saves of independent profiles dirty pages all over them, and
+  // LMDB writes each run of adjacent dirty pages with its own write call;
+  // in-order puts dirty long runs, written in few calls.
+  const double per_save = counted ? 1.0 / static_cast<double>(counted) : 0.0;
   std::fprintf(stderr,
-               "save-throughput: bytes written per save %.0f; per raw put "
-               "%.0f in key order, %.0f shuffled\n",
-               counted ? static_cast<double>(written)
-                           / static_cast<double>(counted)
-                       : 0.0,
-               raw_written, raw_shuffled_written);
+               "save-throughput: per save %.0f B in %.3f write calls; per raw "
+               "put %.0f B in %.3f calls in key order, %.0f B in %.3f calls "
+               "shuffled\n",
+               static_cast<double>(written.bytes) * per_save,
+               static_cast<double>(written.calls) * per_save,
+               raw_cost.bytes_per_put, raw_cost.calls_per_put,
+               raw_shuffled_cost.bytes_per_put, raw_shuffled_cost.calls_per_put);
   if (errors > 0)
     die("save-throughput: saves failed");
   const std::string name = "durable saves, " + std::to_string(profiles)

@@ -14,9 +14,11 @@
 // Baseline (same run): the latency of one durable LMDB commit, the median of
 // 200 transactions of one put of the same size each. Target: p99 <= 10 ms.
 // Each burst's line on stderr also gives its commits, the process's CPU time
-// and the bytes the process wrote per start (/proc/self/io): about 2,250 B
+// the bytes the process wrote per start (/proc/self/io): about 2,250 B
 // for a record of about 1.2 KiB, because LMDB's leaf pages end up holding
-// two of its 1,290 B version entries each (README, session-start).
+// two of its 1,290 B version entries each (README, session-start), and the
+// write calls of the whole burst (LMDB makes one per run of adjacent dirty
+// pages; a burst of new keys writes few long runs).
 //
 // Parameters: --param starts=N (per burst), bursts=N, background=N;
 // threads=N, policy=stealing|sharing (runtime.hpp).
@@ -98,21 +100,24 @@ std::vector<figure> run(const options& opts) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
       auto c0 = backend_commits(rt);
       auto cpu0 = process_cpu_seconds();
-      auto written0 = process_bytes_written();
+      const auto written0 = process_writes();
       auto r = burst("burst" + std::to_string(b), starts, starts);
       auto c1 = backend_commits(rt);
       auto cpu = process_cpu_seconds() - cpu0;
-      auto written = process_bytes_written() - written0;
+      const auto written1 = process_writes();
       std::fprintf(stderr,
                    "session-start: burst %zu of %zu starts beside %zu active: "
                    "min %.2f ms, p50 %.2f ms, p99 %.2f ms, max %.2f ms, all "
                    "answered in %.1f ms, %llu commits, %.1f ms CPU, %.0f B written "
-                   "per start\n",
+                   "per start in %llu write calls\n",
                    b + 1, starts, background, quantile(r.latency_ms, 0.0),
                    quantile(r.latency_ms, 0.5), quantile(r.latency_ms, 0.99),
                    quantile(r.latency_ms, 1.0), r.elapsed_s * 1e3,
                    static_cast<unsigned long long>(c1 - c0), cpu * 1e3,
-                   static_cast<double>(written) / static_cast<double>(starts));
+                   static_cast<double>(written1.bytes - written0.bytes)
+                     / static_cast<double>(starts),
+                   static_cast<unsigned long long>(written1.calls
+                                                   - written0.calls));
       all.insert(all.end(), r.latency_ms.begin(), r.latency_ms.end());
       end_all(r);
     }
