@@ -129,8 +129,9 @@ result<int> cmd_check(const parsed_args& a, cli_io& io) {
     std::string s(h.name->store), k(h.name->key);
     if (!h.head) {
       problems.push_back({s, k, "head", "head entry: " + h.head.err().message()
-                                          + " (rebuilt from the newest version "
-                                            "on the next write)"});
+                                          + " (reads rebuild it from the newest "
+                                            "version; the next write that reads "
+                                            "the key stores it again)"});
       return true;
     }
     auto v = read_version(**txn, s, k, h.head->latest_version);

@@ -227,6 +227,7 @@ result<std::optional<head_entry>> recover_head(read_transaction& txn,
   h.version_created_time = entry.info.version_created_time;
   h.updated_time = entry.info.updated_time;
   h.deleted = entry.info.deleted;
+  h.rebuilt = true;
   return std::optional<head_entry>{h};
 }
 
@@ -334,11 +335,20 @@ result<key_info> write_version(write_transaction& txn, std::string_view store,
   info.size = entry.size() - header_size;
   PROFILESTORE_TRY(
     txn.put(table::versions, versions_key(store, key, info.version), entry));
-  head_entry new_head{info.version, info.created_time,
-                      info.version_created_time, info.updated_time,
-                      info.deleted};
-  PROFILESTORE_TRY(
-    txn.put(table::heads, heads_key(store, key), encode_head_entry(new_head)));
+  // A replacement in place (not appended, so the head exists) changes only
+  // the head's updated_time, which nothing reads from the head: leaving the
+  // head alone saves each save within the window a put, and spares the
+  // transaction the head's page (saves of many keys otherwise dirty the
+  // heads table's pages between the versions table's, and LMDB writes each
+  // run of adjacent dirty pages with its own write call). A rebuilt head is
+  // stored again.
+  if (appended || head->rebuilt) {
+    head_entry new_head{info.version, info.created_time,
+                        info.version_created_time, info.updated_time,
+                        info.deleted};
+    PROFILESTORE_TRY(txn.put(table::heads, heads_key(store, key),
+                             encode_head_entry(new_head)));
+  }
   if (appended && info.version > 1) {
     auto pruned = prune_key(txn, store, key, now, policy, policy.prune_batch);
     if (!pruned)

@@ -257,6 +257,34 @@ BOTH_BACKENDS(damaged_head_recovered,
   CHECK(h.versions("p1").size() == 3);
 }
 
+BOTH_BACKENDS_WITH(damaged_head_stored_again,
+                   "a damaged head entry is stored again by the next write "
+                   "that reads it, even one that replaces the latest version "
+                   "in place",
+                   storage_options{}) {
+  h.start("p1", alpha);
+  {
+    auto txn = h.inner().begin_write();
+    REQUIRE(txn.ok());
+    REQUIRE((*txn)->put(table::heads, heads_key(test_store, "p1"), "junk")
+              .ok());
+    REQUIRE((*txn)->commit().ok());
+  }
+  h.advance(60'000); // inside the default version window of an hour
+  REQUIRE(h.message("p1", value(7)).ok());
+  REQUIRE(h.versions("p1").size() == 1);
+  CHECK(h.versions("p1")[0].updated_time == h.now());
+  auto txn = h.inner().begin_read();
+  REQUIRE(txn.ok());
+  auto raw = (*txn)->get(table::heads, heads_key(test_store, "p1"));
+  REQUIRE(raw.ok());
+  REQUIRE(raw->has_value());
+  auto head = decode_head_entry(**raw);
+  REQUIRE(head.ok());
+  CHECK(head->latest_version == 1);
+  CHECK(head->updated_time == h.now());
+}
+
 BOTH_BACKENDS(newer_format_left_alone,
               "a record of a newer format version is refused and never "
               "overwritten") {

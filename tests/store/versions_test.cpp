@@ -41,6 +41,16 @@ int coins_at(store_harness& h, const std::string& key,
   return static_cast<int>(*v.get("coins")->to_int64());
 }
 
+// The key's stored head entry, raw.
+std::string head_bytes(store_harness& h, const std::string& key) {
+  auto txn = h.inner().begin_read();
+  REQUIRE(txn.ok());
+  auto raw = (*txn)->get(table::heads, heads_key(test_store, key));
+  REQUIRE(raw.ok());
+  REQUIRE(raw->has_value());
+  return std::string(**raw);
+}
+
 void for_each_kind(void (*fn)(backend_kind)) {
   SUBCASE("memory") { fn(backend_kind::memory); }
   SUBCASE("lmdb") { fn(backend_kind::lmdb); }
@@ -62,6 +72,35 @@ TEST_CASE("writes inside the version window replace the latest version") {
     CHECK(versions[0].version_created_time == h.now() - 59 * minute);
     CHECK(versions[0].updated_time == h.now());
     CHECK(coins_at(h, "p1", 1) == 3);
+  });
+}
+
+TEST_CASE("a write that replaces the latest version in place leaves the "
+          "head entry as it is, and one that appends stores it") {
+  for_each_kind([](backend_kind kind) {
+    store_harness h(kind, policy(hour, 30 * day));
+    write_coins(h, "p1", 1);
+    const std::int64_t created = h.now();
+    const std::string first_head = head_bytes(h, "p1");
+    h.advance(10 * minute);
+    write_coins(h, "p1", 2);
+    CHECK(head_bytes(h, "p1") == first_head);
+    // Key info takes the latest write's time from the version entry.
+    auto got = h.store().get(test_store, "p1");
+    REQUIRE(got.ok());
+    REQUIRE(got->has_value());
+    CHECK((*got)->info.updated_time == h.now());
+    CHECK(coins_at(h, "p1", 1) == 2);
+
+    h.advance(hour);
+    write_coins(h, "p1", 3);
+    auto head = decode_head_entry(head_bytes(h, "p1"));
+    REQUIRE(head.ok());
+    CHECK(head->latest_version == 2);
+    CHECK(head->created_time == created);
+    CHECK(head->version_created_time == h.now());
+    CHECK(head->updated_time == h.now());
+    CHECK_FALSE(head->deleted);
   });
 }
 

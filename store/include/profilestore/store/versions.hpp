@@ -62,12 +62,21 @@ struct stored_version {
   bool header_corrupt = false;
 };
 
+// The heads table's entry of a key: its newest version's number, creation
+// times and tombstone flag (docs/format.md, Head entry).
 struct head_entry {
   std::uint64_t latest_version = 0;
   std::int64_t created_time = 0;
   std::int64_t version_created_time = 0;
+  // The time of the last write that stored this entry. A write that
+  // replaces the latest version in place leaves the head as it is, so this
+  // can be older than that version's own updated_time, which is the one
+  // key_info reports.
   std::int64_t updated_time = 0;
   bool deleted = false;
+  // Not stored: read_head rebuilt this from the newest version entry
+  // because the stored entry did not decode; the next write stores it.
+  bool rebuilt = false;
 };
 
 // The storage keys.
@@ -115,6 +124,9 @@ struct version_write {
 };
 
 // Writes per rules 1-3 and returns the key info of the written version.
+// The head is stored when the write appends a version (a new key included)
+// or the head was rebuilt; a write that replaces the latest version in
+// place changes nothing the head holds but its updated_time, and leaves it.
 result<key_info> write_version(write_transaction& txn, std::string_view store,
                                std::string_view key, const version_write& w,
                                std::int64_t now, const version_policy& policy);
