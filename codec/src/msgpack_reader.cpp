@@ -426,7 +426,7 @@ private:
         return in_.fail(errors::duplicate_key(key, offset));
       map.unsorted = map.unsorted || order > 0;
     }
-    keys_.push_back(key);
+    keys_.emplace_back(key.data(), key.size());
     return true;
   }
 
