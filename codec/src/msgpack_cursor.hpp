@@ -208,6 +208,12 @@ error duplicate_keys(std::size_t map_offset);
 error trailing_bytes(std::size_t offset, std::size_t count);
 } // namespace msgpack_errors
 
+// Whether `bytes` surely hold one object that validate_msgpack accepts
+// under `limits`: true only then; false when it is invalid or merely beyond
+// this quick walk's small fixed bounds (msgpack_quick_accept.cpp), and the
+// full walk must decide and explain.
+bool quick_accept(std::string_view bytes, const decode_limits& limits) noexcept;
+
 // The per-object fast paths are forced inline: left to itself GCC keeps them
 // out of line, and the call per object costs more than the checks in it.
 #if defined(__GNUC__)

@@ -185,6 +185,8 @@ result<value> decode_msgpack(std::string_view bytes,
 
 result<void> validate_msgpack(std::string_view bytes,
                               const decode_limits& limits) {
+  if (detail::quick_accept(bytes, limits))
+    return {};
   msgpack_reader reader(bytes, limits);
   PROFILESTORE_TRY(reader.skip());
   if (!reader.at_end())

@@ -6,6 +6,8 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -309,6 +311,146 @@ TEST_CASE("mutated documents never crash and validation agrees with decoding") {
   }
   MESSAGE(decoded_ok << " of 5000 mutated documents decoded");
   CHECK(disagreements == 0);
+}
+
+namespace {
+
+// Maps in field order, as typed profiles encode them (not sorted by key):
+// validation then checks their keys for duplicates pair by pair.
+struct typed_item {
+  std::string id;
+  std::int64_t count = 0;
+  double durability = 1.0;
+  bool equipped = false;
+  MSGPACK_DEFINE_MAP(id, count, durability, equipped)
+};
+
+struct typed_document {
+  std::string name;
+  std::int64_t coins = 0;
+  std::vector<typed_item> inventory;
+  std::map<std::string, std::int64_t> quests;
+  MSGPACK_DEFINE_MAP(name, coins, inventory, quests)
+};
+
+std::string typed_document_bytes() {
+  typed_document doc;
+  doc.name = "player-7";
+  doc.coins = 12345;
+  for (int i = 0; i < 20; ++i)
+    doc.inventory.push_back(
+      typed_item{"item-" + std::to_string(i * 7919 % 1000), i * 13,
+                 i / 20.0, i % 3 == 0});
+  for (int q = 0; q < 4; ++q)
+    doc.quests["quest-" + std::to_string(q)] = q * 10;
+  msgpack::sbuffer out;
+  msgpack::pack(out, doc);
+  return std::string(out.data(), out.size());
+}
+
+using packer = msgpack::packer<msgpack::sbuffer>;
+
+std::string packed(const std::function<void(packer&)>& write) {
+  msgpack::sbuffer out;
+  packer pk(out);
+  write(pk);
+  return std::string(out.data(), out.size());
+}
+
+void pack_key(packer& pk, const std::string& key) {
+  pk.pack_str(static_cast<std::uint32_t>(key.size()));
+  pk.pack_str_body(key.data(), static_cast<std::uint32_t>(key.size()));
+}
+
+// A map of `n` keys "k<i>" (values nil), in descending order so that
+// validation sees them unsorted; `duplicate` repeats the first key last.
+std::string unsorted_map(int n, bool duplicate) {
+  return packed([&](packer& pk) {
+    pk.pack_map(static_cast<std::uint32_t>(n));
+    for (int i = n - 1; i >= (duplicate ? 1 : 0); --i) {
+      pack_key(pk, "k" + std::to_string(1000 + i));
+      pk.pack_nil();
+    }
+    if (duplicate) {
+      pack_key(pk, "k" + std::to_string(1000 + n - 1));
+      pk.pack_nil();
+    }
+  });
+}
+
+} // namespace
+
+TEST_CASE("mutated typed documents (maps in field order) never crash and "
+          "validation agrees with decoding") {
+  constexpr std::uint32_t seed = 0x7e9ed0c5;
+  MESSAGE("std::mt19937 seed " << seed);
+  std::mt19937 rng(seed);
+  const std::string original = typed_document_bytes();
+  REQUIRE(outcome(original) == errc::ok);
+  std::uniform_int_distribution<std::size_t> position(0, original.size() - 1);
+  std::uniform_int_distribution<int> flips(1, 4);
+  std::uniform_int_distribution<int> byte(0, 255);
+  int decoded_ok = 0;
+  int disagreements = 0;
+  for (int i = 0; i < 5000; ++i) {
+    std::string bytes = original;
+    for (int f = flips(rng); f > 0; --f)
+      bytes[position(rng)] = static_cast<char>(byte(rng));
+    std::string disagreement;
+    decoded_ok += exercise(bytes, disagreement) ? 1 : 0;
+    if (!disagreement.empty() && disagreements++ < 5)
+      FAIL_CHECK("mutation " << i << ": " << disagreement);
+  }
+  MESSAGE(decoded_ok << " of 5000 mutated typed documents decoded");
+  CHECK(disagreements == 0);
+}
+
+TEST_CASE("validation agrees with decoding at the bounds of its quick walk "
+          "(nesting, open keys, unsorted maps)") {
+  // Nesting around the quick walk's 32 levels and the default max_depth.
+  for (std::size_t levels : {31, 32, 33, 100, 101}) {
+    CAPTURE(levels);
+    std::string nested = repeat("\x91", levels) + "\xc0";
+    CHECK(outcome(nested) == (levels <= 100 ? errc::ok : errc::limit_exceeded));
+    std::string keyed = repeat(std::string("\x81\xa1k"), levels) + "\xc0";
+    CHECK(outcome(keyed) == (levels <= 100 ? errc::ok : errc::limit_exceeded));
+  }
+  // Unsorted maps: up to 16 keys checked pair by pair, more are sorted.
+  for (int n : {2, 16, 17, 40}) {
+    CAPTURE(n);
+    CHECK(outcome(unsorted_map(n, false)) == errc::ok);
+    CHECK(outcome(unsorted_map(n, true)) == errc::malformed_input);
+  }
+  // More keys open at once than the quick walk holds (256): a map of 300
+  // keys, sorted, and one whose last key repeats its first.
+  auto wide = [](bool duplicate) {
+    return packed([&](packer& pk) {
+      pk.pack_map(300);
+      for (int i = 0; i < 300; ++i) {
+        pack_key(pk, "k" + std::to_string(1000 + (duplicate && i == 299 ? 0 : i)));
+        pk.pack_nil();
+      }
+    });
+  };
+  CHECK(outcome(wide(false)) == errc::ok);
+  CHECK(outcome(wide(true)) == errc::malformed_input);
+  // A duplicate key in a small map in field order, inside an array.
+  auto items = [](bool duplicate) {
+    return packed([&](packer& pk) {
+      pk.pack_array(3);
+      for (int i = 0; i < 3; ++i) {
+        pk.pack_map(3);
+        pack_key(pk, "id");
+        pk.pack_int(i);
+        pack_key(pk, "count");
+        pk.pack_int(i);
+        pack_key(pk, duplicate && i == 2 ? "id" : "equipped");
+        pk.pack_true();
+      }
+    });
+  };
+  CHECK(outcome(items(false)) == errc::ok);
+  CHECK(outcome(items(true)) == errc::malformed_input);
 }
 
 TEST_CASE("decode_typed on hostile bytes gives an error") {
