@@ -218,7 +218,8 @@ std::vector<figure> run(const options& opts) {
                static_cast<unsigned long long>(errors),
                errors ? ", first: " : "", first_error.c_str());
   // How much each write costs the disk, and in how many pieces: a save
-  // rewrites its key's head and version entries in B-trees ordered by key,
+  // rewrites its key's version entry (and, when it appends a version, its
+  // head entry) in B-trees ordered by key,
   // so the saves of independent profiles dirty pages all over them, and
   // LMDB writes each run of adjacent dirty pages with its own write call;
   // in-order puts dirty long runs, written in few calls.

@@ -13,7 +13,7 @@
 // active during the bursts (a busy server).
 // Baseline (same run): the latency of one durable LMDB commit, the median of
 // 200 transactions of one put of the same size each. Target: p99 <= 10 ms.
-// Each burst's line on stderr also gives its commits, the process's CPU time
+// Each burst's line on stderr also gives its commits, the process's CPU time,
 // the bytes the process wrote per start (/proc/self/io): about 2,250 B
 // for a record of about 1.2 KiB, because LMDB's leaf pages end up holding
 // two of its 1,290 B version entries each (README, session-start), and the
@@ -109,7 +109,7 @@ std::vector<figure> run(const options& opts) {
                    "session-start: burst %zu of %zu starts beside %zu active: "
                    "min %.2f ms, p50 %.2f ms, p99 %.2f ms, max %.2f ms, all "
                    "answered in %.1f ms, %llu commits, %.1f ms CPU, %.0f B written "
-                   "per start in %llu write calls\n",
+                   "per start, %llu write calls in the burst\n",
                    b + 1, starts, background, quantile(r.latency_ms, 0.0),
                    quantile(r.latency_ms, 0.5), quantile(r.latency_ms, 0.99),
                    quantile(r.latency_ms, 1.0), r.elapsed_s * 1e3,

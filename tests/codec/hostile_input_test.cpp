@@ -415,6 +415,15 @@ TEST_CASE("validation agrees with decoding at the bounds of its quick walk "
     std::string keyed = repeat(std::string("\x81\xa1k"), levels) + "\xc0";
     CHECK(outcome(keyed) == (levels <= 100 ? errc::ok : errc::limit_exceeded));
   }
+  // A small max_depth, with an empty container at and past the limit.
+  decode_limits shallow;
+  shallow.max_depth = 2;
+  CHECK(outcome(bytes_of({0x91, 0x90}), shallow) == errc::ok);
+  CHECK(outcome(bytes_of({0x91, 0x91, 0x90}), shallow)
+        == errc::limit_exceeded);
+  CHECK(outcome(bytes_of({0x81, 0xa1, 'k', 0x80}), shallow) == errc::ok);
+  CHECK(outcome(bytes_of({0x91, 0x81, 0xa1, 'k', 0x80}), shallow)
+        == errc::limit_exceeded);
   // Unsorted maps: up to 16 keys checked pair by pair, more are sorted.
   for (int n : {2, 16, 17, 40}) {
     CAPTURE(n);
