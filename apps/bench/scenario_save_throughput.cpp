@@ -219,10 +219,10 @@ std::vector<figure> run(const options& opts) {
                errors ? ", first: " : "", first_error.c_str());
   // How much each write costs the disk, and in how many pieces: a save
   // rewrites its key's version entry (and, when it appends a version, its
-  // head entry) in B-trees ordered by key,
-  // so the saves of independent profiles dirty pages all over them, and
-  // LMDB writes each run of adjacent dirty pages with its own write call;
-  // in-order puts dirty long runs, written in few calls.
+  // head entry) in B-trees ordered by key, so the saves of independent
+  // profiles dirty pages all over them, and LMDB writes each run of
+  // adjacent dirty pages with its own write call; in-order puts dirty long
+  // runs, written in few calls.
   const double per_save = counted ? 1.0 / static_cast<double>(counted) : 0.0;
   std::fprintf(stderr,
                "save-throughput: per save %.0f B in %.3f write calls; per raw "

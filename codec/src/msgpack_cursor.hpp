@@ -222,6 +222,23 @@ bool quick_accept(std::string_view bytes, const decode_limits& limits) noexcept;
 #define PROFILESTORE_FAST_PATH
 #endif
 
+// Maps of up to this many keys that arrive unsorted (typed profiles' maps
+// come in field order) are checked for a duplicate key pair by pair, which
+// is cheaper there than sorting; larger ones are sorted.
+inline constexpr std::size_t pairwise_key_check_limit = 16;
+
+// Whether [first, last) holds a key twice, comparing every pair (sizes
+// first, so most pairs cost one comparison).
+inline bool has_duplicate_pairwise(const std::string_view* first,
+                                   const std::string_view* last) noexcept {
+  for (auto i = first; i != last; ++i)
+    for (auto j = i + 1; j != last; ++j)
+      if (i->size() == j->size()
+          && std::memcmp(i->data(), j->data(), i->size()) == 0)
+        return true;
+  return false;
+}
+
 // The checks every read starts with: on success, what the type byte at
 // `pos` announces. Reads nothing.
 inline bool inspect(std::string_view bytes, std::size_t pos,

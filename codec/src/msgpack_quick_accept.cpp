@@ -8,7 +8,8 @@
 // locals, handles only what well-formed profiles contain within small
 // fixed bounds, and on anything else (an error, nesting deeper than its
 // stack, more open map keys than it holds, a large unsorted map) simply
-// declines, leaving the verdict and the error text to the full walk.
+// declines, leaving the verdict and the error text to the full walk (so an
+// input it declines costs at most one partial walk more than before).
 //
 // Its contract is one-sided: it accepts only inputs the full walk accepts.
 // Each check below is one of the full walk's, made at least as strictly:
@@ -28,7 +29,6 @@ namespace {
 
 constexpr std::size_t max_levels = 32;
 constexpr std::size_t max_open_keys = 256;
-constexpr std::size_t pairwise_up_to = 16;
 
 struct open_level {
   std::uint64_t remaining; // objects still to read (maps count keys too)
@@ -36,15 +36,6 @@ struct open_level {
   bool is_map;
   bool unsorted;
 };
-
-struct key_ref {
-  const char* data;
-  std::size_t size;
-};
-
-bool same_key(const key_ref& a, const key_ref& b) noexcept {
-  return a.size == b.size && std::memcmp(a.data, b.data, a.size) == 0;
-}
 
 } // namespace
 
@@ -59,7 +50,7 @@ bool quick_accept(std::string_view bytes,
   std::size_t announced = 0;
   open_level levels[max_levels];
   std::size_t depth = 0;
-  key_ref keys[max_open_keys];
+  std::string_view keys[max_open_keys];
   std::size_t key_count = 0;
 
   do {
@@ -105,11 +96,9 @@ bool quick_accept(std::string_view bytes,
       if (arg > size - pos || arg > limit)
         return false;
       if (is_key) {
-        const key_ref key{data + pos, static_cast<std::size_t>(arg)};
+        const std::string_view key(data + pos, static_cast<std::size_t>(arg));
         if (key_count > parent->first_key) {
-          const key_ref& previous = keys[key_count - 1];
-          int order = compare_keys({previous.data, previous.size},
-                                   {key.data, key.size});
+          int order = compare_keys(keys[key_count - 1], key);
           if (order == 0)
             return false;
           parent->unsorted = parent->unsorted || order > 0;
@@ -130,12 +119,10 @@ bool quick_accept(std::string_view bytes,
       if (current.is_map) {
         const std::size_t first = current.first_key;
         if (current.unsorted) {
-          if (key_count - first > pairwise_up_to)
+          if (key_count - first > pairwise_key_check_limit)
             return false; // the full walk sorts larger maps
-          for (std::size_t i = first; i < key_count; ++i)
-            for (std::size_t j = i + 1; j < key_count; ++j)
-              if (same_key(keys[i], keys[j]))
-                return false;
+          if (has_duplicate_pairwise(keys + first, keys + key_count))
+            return false;
         }
         key_count = first;
       }

@@ -438,22 +438,13 @@ private:
     return true;
   }
 
-  // Whether [first, last) holds a key twice. Typed profiles' maps come in
-  // field order, not sorted, and have a handful of keys: comparing every
-  // pair (sizes first, so most pairs cost one comparison) is cheaper there
-  // than sorting, which profiling showed at a fifth of the walk. Larger maps
-  // are sorted.
+  // Whether [first, last) holds a key twice: small maps pair by pair
+  // (sorting them showed at a fifth of the walk), larger ones sorted.
   using key_iterator = std::vector<std::string_view>::iterator;
   static bool has_duplicate(key_iterator first, key_iterator last) {
-    constexpr std::ptrdiff_t pairwise_up_to = 16;
-    if (last - first <= pairwise_up_to) {
-      for (auto i = first; i != last; ++i)
-        for (auto j = i + 1; j != last; ++j)
-          if (i->size() == j->size()
-              && std::memcmp(i->data(), j->data(), i->size()) == 0)
-            return true;
-      return false;
-    }
+    if (static_cast<std::size_t>(last - first)
+        <= detail::pairwise_key_check_limit)
+      return detail::has_duplicate_pairwise(&*first, &*first + (last - first));
     std::sort(first, last);
     return std::adjacent_find(first, last) != last;
   }
