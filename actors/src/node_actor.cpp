@@ -77,6 +77,16 @@ struct active_entry {
 };
 
 // A start attempt for a writer beside this node, waiting for flush_starts.
+// At most max_start_group of them wait: the node sends a full group at once
+// rather than after the last start of a burst, so the writer applies and
+// commits the burst's first starts while the node still takes in the rest,
+// and their answers come back while the writer works on the next group.
+// Measured (profilestore-bench session-start, 60 bursts of 1,000 starts
+// each side, interleaved): the bursts' p99 at median 9.5 ms against 10.4
+// ms with one group per burst, and at p90 11.0 against 13.5 ms; groups of
+// 128 were worse than 256 (more messages and commits).
+constexpr std::size_t max_start_group = 256;
+
 struct queued_start {
   caf::actor writer;
   std::string rk;
@@ -681,6 +691,10 @@ void try_start(node_actor* self, const std::string& rk, std::uint64_t id) {
     // A writer beside this node (spawn_store_actors): grouped.
     s.queued_starts.push_back(queued_start{storage.writer, rk, id, a.attempt,
                                            a.spec, a.key, std::move(op)});
+    if (s.queued_starts.size() >= max_start_group) {
+      flush_starts(self); // a pending flush_atom then finds nothing queued
+      return;
+    }
     if (!s.flush_pending) {
       s.flush_pending = true;
       self->send(self, flush_atom::value);

@@ -88,6 +88,46 @@ TEST_CASE("of three concurrent starts of one key on one node only the last gets 
   CHECK(stored_coins(*rec) == 3);
 }
 
+TEST_CASE("a burst of starts larger than one start group keeps its order "
+          "across the groups") {
+  // The node sends a burst's starts to the writer in groups of at most 256
+  // (node_actor.cpp, max_start_group). The askers all send before the node
+  // runs, so the node holds the whole burst at once: the first start of
+  // "user-x" goes in the first group, the second in the next, and the later
+  // one must still win.
+  runtime rt;
+  auto errors = rt.watch_errors();
+  auto players = rt.open_value("players");
+  std::vector<decltype(rt.start_later(*rt.n, players, "k"))> others;
+  decltype(others) contested;
+  for (int i = 0; i < 300; ++i) {
+    if (i == 250 || i == 280)
+      contested.push_back(rt.start_later(*rt.n, players, "user-x"));
+    others.push_back(
+      rt.start_later(*rt.n, players, "user-" + std::to_string(i)));
+  }
+  rt.run();
+  for (std::size_t i = 0; i < others.size(); ++i) {
+    REQUIRE(others[i]->has_value());
+    REQUIRE((*others[i])->ok());
+    auto rec = rt.stored("players", "user-" + std::to_string(i));
+    REQUIRE(rec);
+    REQUIRE(rec->meta.active_session);
+    CHECK(*rec->meta.active_session == (*others[i])->value().session);
+  }
+  REQUIRE(contested[0]->has_value());
+  REQUIRE_FALSE((*contested[0])->ok());
+  CHECK((*contested[0])->err().code() == errc::conflict);
+  REQUIRE(contested[1]->has_value());
+  REQUIRE((*contested[1])->ok());
+  auto rec = rt.stored("players", "user-x");
+  REQUIRE(rec);
+  REQUIRE(rec->meta.active_session);
+  CHECK(*rec->meta.active_session == (*contested[1])->value().session);
+  for (const auto& e : *errors)
+    FAIL_CHECK("unexpected on_error: " << to_string(e.code) << ": " << e.message);
+}
+
 TEST_CASE("a key can be started and ended twice and then removed") {
   runtime rt;
   auto players = rt.open_value("players");
