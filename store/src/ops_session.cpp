@@ -70,14 +70,12 @@ start_session(const current_record& current, const start_session_request& req,
     rec.meta.force_load_session.reset();
     rec.meta.last_update = now;
     reply.outcome = start_outcome::started;
-    reply.rec = rec;
     change.write = record_write{std::move(rec), reply.overwritten};
     return change;
   }
   if (may_take_lock(rec, req, now)) {
     take_lock(rec, req.requester, now);
     reply.outcome = start_outcome::started;
-    reply.rec = rec;
     change.write = record_write{std::move(rec), reply.overwritten};
     return change;
   }

@@ -3,7 +3,10 @@
 #include "profilestore/store/storage.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <set>
+#include <type_traits>
+#include <variant>
 
 #include "profilestore/codec/msgpack.hpp"
 #include "profilestore/store/names.hpp"
@@ -154,11 +157,19 @@ private:
       return std::move(p).err();
     applied_op out{op_reply{std::move(p->change.reply)}, std::nullopt, {}};
     if (p->change.write) {
-      auto info = write(store, key, std::move(*p->change.write), p->head,
-                        remember);
+      auto& w = *p->change.write;
+      auto info = write(store, key, std::move(w), p->head, remember);
       if (!info)
         return std::move(info).err();
       out.written = std::move(*info);
+      if constexpr (std::is_same_v<Reply, start_session_reply>) {
+        // A started record goes back in the reply as written (ops.hpp). A
+        // start is never remembered, so write() left the record in `w`.
+        assert(!remember);
+        auto& reply = std::get<start_session_reply>(out.reply);
+        if (reply.outcome == start_outcome::started)
+          reply.rec = std::move(w.rec);
+      }
     }
     return out;
   }

@@ -85,7 +85,10 @@ enum class start_outcome : std::uint8_t { started, locked, superseded };
 
 struct start_session_reply {
   start_outcome outcome = start_outcome::locked;
-  // started: the record as stored, owned by the requester.
+  // started: the record as stored, owned by the requester. The pure
+  // start_session() below leaves it empty and puts that record in its
+  // change's write; storage moves it here once written (one record, no
+  // copy of its Data).
   std::optional<record> rec;
   bool created = false;     // started: a new profile from the template
   bool overwritten = false; // corrupt bytes were replaced (OnOverwrite)
