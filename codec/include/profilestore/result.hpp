@@ -20,7 +20,10 @@ public:
   static_assert(!std::is_same_v<std::decay_t<T>, error>,
                 "result<error> is ambiguous");
 
-  result(T value) : state_(std::in_place_index<0>, std::move(value)) {}
+  // By reference, not by value: a by-value parameter costs one more move of
+  // T, and results carry large records through every storage call.
+  result(const T& value) : state_(std::in_place_index<0>, value) {}
+  result(T&& value) : state_(std::in_place_index<0>, std::move(value)) {}
   result(error err) : state_(std::in_place_index<1>, std::move(err)) {
     assert(std::get<1>(state_) && "a failed result needs a real error");
   }
