@@ -28,7 +28,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-#include <time.h>
 
 #include "bench.hpp"
 #include "profiles.hpp"
@@ -102,11 +101,7 @@ std::vector<figure> run(const options& opts) {
       auto c0 = backend_commits(rt);
       auto cpu0 = process_cpu_seconds();
       const auto written0 = process_writes();
-      timespec t0{}, t1{};
-      clock_gettime(CLOCK_MONOTONIC, &t0);
       auto r = burst("burst" + std::to_string(b), starts, starts);
-      clock_gettime(CLOCK_MONOTONIC, &t1);
-      std::fprintf(stderr, "TIMES %ld.%09ld %ld.%09ld\n", (long)t0.tv_sec, t0.tv_nsec, (long)t1.tv_sec, t1.tv_nsec);
       auto c1 = backend_commits(rt);
       auto cpu = process_cpu_seconds() - cpu0;
       const auto written1 = process_writes();
