@@ -2,10 +2,21 @@
 
 namespace profilestore {
 
+const std::string& record_cache::map_key(std::string_view store,
+                                         std::string_view key) const {
+  map_key_.assign(store);
+  map_key_.push_back('\0');
+  map_key_.append(key);
+  return map_key_;
+}
+
 void record_cache::begin(std::uint64_t txn_id) {
-  undo(); // a batch that never ended (an exception) left no trace either
-  if (expected_next_ != txn_id)
-    entries_.clear(); // someone else committed since: nothing here is sure
+  // A batch that never ended (an exception) may have staged writes that
+  // were never committed; someone else's commit since then makes nothing
+  // here sure.
+  if (in_batch_ || expected_next_ != txn_id)
+    entries_.clear();
+  in_batch_ = true;
   current_txn_ = txn_id;
   batch_wrote_ = false;
 }
@@ -14,7 +25,7 @@ const record_cache::entry* record_cache::find(std::string_view store,
                                               std::string_view key) const {
   if (!enabled())
     return nullptr;
-  auto e = entries_.find(heads_key(store, key));
+  auto e = entries_.find(map_key(store, key));
   return e == entries_.end() ? nullptr : &e->second;
 }
 
@@ -29,50 +40,31 @@ void record_cache::stage(std::string_view store, std::string_view key,
     return;
   }
   std::string().swap(rec.data); // frees Data's buffer, not just its length
-  entry fresh{head, current_record{std::move(rec), false}};
-  std::string k = heads_key(store, key);
-  auto [at, inserted] = entries_.try_emplace(k);
-  if (inserted) {
-    undo_log_.emplace_back(std::move(k), std::nullopt);
-  } else {
-    undo_log_.emplace_back(std::move(k), std::move(at->second));
-  }
-  at->second = std::move(fresh);
+  // The key is copied into the map only when it is new.
+  entry& at = entries_.try_emplace(map_key(store, key)).first->second;
+  at.head = head;
+  at.current = current_record{std::move(rec), false};
 }
 
 void record_cache::forget(std::string_view store, std::string_view key) {
   batch_wrote_ = true;
   if (!enabled())
     return;
-  std::string k = heads_key(store, key);
-  auto at = entries_.find(k);
-  if (at == entries_.end())
-    return; // nothing to forget, nothing to put back
-  undo_log_.emplace_back(std::move(k), std::move(at->second));
-  entries_.erase(at);
+  entries_.erase(map_key(store, key));
 }
 
 void record_cache::committed() {
-  undo_log_.clear();
+  in_batch_ = false;
   if (entries_.size() > max_entries_)
     entries_.clear();
   expected_next_ = batch_wrote_ ? current_txn_ + 1 : current_txn_;
 }
 
 void record_cache::aborted() {
-  undo();
+  in_batch_ = false;
+  entries_.clear(); // this batch's writes never happened (rule 1)
   // The transaction left no trace, so the next one has its number again.
   expected_next_ = current_txn_;
-}
-
-void record_cache::undo() {
-  for (auto i = undo_log_.rbegin(); i != undo_log_.rend(); ++i) {
-    if (i->second)
-      entries_.insert_or_assign(i->first, std::move(*i->second));
-    else
-      entries_.erase(i->first);
-  }
-  undo_log_.clear();
 }
 
 } // namespace profilestore

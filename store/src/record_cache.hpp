@@ -10,9 +10,11 @@
 //
 // Correctness rests on three rules:
 //  1. Entries written in a batch are visible at once to later operations of
-//     the same batch; each write keeps what it replaced in an undo log, and
-//     an aborted batch (or one that never ended, after an exception) is
-//     undone from it (begin/stage/committed/aborted).
+//     the same batch; an aborted batch (or one that never ended, after an
+//     exception) empties the whole cache (begin/stage/committed/aborted).
+//     Aborts are rare (a failed commit, map full), and emptying costs one
+//     read per key afterwards, where an undo log cost every save a copy of
+//     the entry it replaced.
 //  2. Every write of a key goes through stage() (the write of a save that
 //     keeps its session) or forget() (any other write: a final save, a
 //     start, a message, a set, a removal), so an entry
@@ -36,7 +38,6 @@
 #include <string_view>
 #include <unordered_map>
 #include <utility>
-#include <vector>
 
 #include "profilestore/store/ops.hpp"
 #include "profilestore/store/versions.hpp"
@@ -78,18 +79,19 @@ public:
   bool enabled() const noexcept { return max_entries_ > 0; }
 
 private:
-  // Puts back what this batch's writes replaced, newest first.
-  void undo();
+  // The map key of `key` of `store` (heads_key's bytes), built in a buffer
+  // kept for it, so that a lookup allocates nothing.
+  const std::string& map_key(std::string_view store,
+                             std::string_view key) const;
 
   std::size_t max_entries_;
   // The number the next write transaction has if nobody else commits first.
   std::optional<std::uint64_t> expected_next_;
   std::uint64_t current_txn_ = 0;
+  bool in_batch_ = false;    // begin() without committed() or aborted()
   bool batch_wrote_ = false; // stage() or forget() since begin()
   std::unordered_map<std::string, entry> entries_;
-  // This batch's writes: each key with the entry it had before (nullopt:
-  // none), in write order.
-  std::vector<std::pair<std::string, std::optional<entry>>> undo_log_;
+  mutable std::string map_key_; // map_key's buffer
 };
 
 } // namespace profilestore
