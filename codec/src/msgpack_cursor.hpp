@@ -228,9 +228,10 @@ bool quick_accept(std::string_view bytes, const decode_limits& limits) noexcept;
 inline constexpr std::size_t pairwise_key_check_limit = 16;
 
 // Whether [first, last) holds a key twice, comparing every pair (sizes
-// first, so most pairs cost one comparison).
-inline bool has_duplicate_pairwise(const std::string_view* first,
-                                   const std::string_view* last) noexcept {
+// first, so most pairs cost one comparison). Key: anything with data() and
+// size(), as std::string_view.
+template <class Key>
+inline bool has_duplicate_pairwise(const Key* first, const Key* last) noexcept {
   for (auto i = first; i != last; ++i)
     for (auto j = i + 1; j != last; ++j)
       if (i->size() == j->size()

@@ -37,6 +37,17 @@ struct open_level {
   bool unsorted;
 };
 
+// A key as a plain pair rather than a string_view, so that the array of
+// them below is left uninitialised: an array of string_views is zeroed on
+// every call, 4 KiB of stack written before a 1 KiB profile is read.
+struct open_key {
+  const char* bytes;
+  std::size_t length;
+  const char* data() const noexcept { return bytes; }
+  std::size_t size() const noexcept { return length; }
+  std::string_view view() const noexcept { return {bytes, length}; }
+};
+
 } // namespace
 
 bool quick_accept(std::string_view bytes,
@@ -50,7 +61,7 @@ bool quick_accept(std::string_view bytes,
   std::size_t announced = 0;
   open_level levels[max_levels];
   std::size_t depth = 0;
-  std::string_view keys[max_open_keys];
+  open_key keys[max_open_keys];
   std::size_t key_count = 0;
 
   do {
@@ -96,9 +107,9 @@ bool quick_accept(std::string_view bytes,
       if (arg > size - pos || arg > limit)
         return false;
       if (is_key) {
-        const std::string_view key(data + pos, static_cast<std::size_t>(arg));
+        const open_key key{data + pos, static_cast<std::size_t>(arg)};
         if (key_count > parent->first_key) {
-          int order = compare_keys(keys[key_count - 1], key);
+          int order = compare_keys(keys[key_count - 1].view(), key.view());
           if (order == 0)
             return false;
           parent->unsorted = parent->unsorted || order > 0;
