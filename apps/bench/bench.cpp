@@ -145,4 +145,15 @@ void keep(const void* p) {
   asm volatile("" : : "r"(p) : "memory");
 }
 
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
+  }
+  return out + "'";
+}
+
 } // namespace profilestore::bench

@@ -105,4 +105,7 @@ private:
 // Keeps the optimizer from deleting a computation.
 void keep(const void* p);
 
+// `s` as one word for /bin/sh, in single quotes.
+std::string shell_quote(const std::string& s);
+
 } // namespace profilestore::bench

@@ -141,13 +141,13 @@ std::string preamble(const std::string& png, const std::string& title) {
          "set grid\nset key top left\n";
 }
 
-chart ratio_chart(const fs::path& dir, const scenario_result& r) {
+chart ratio_chart(const scenario_result& r) {
   chart c{slug(r.scenario) + "-ratios", r.scenario + ": ours / baseline", "", {}};
   std::ostringstream dat;
   for (std::size_t i = 0; i < r.figures.size(); ++i)
     dat << i << " " << r.figures[i].ratio << " \"" << slug(r.figures[i].name)
         << "\"\n";
-  std::string file = (dir / (c.name + ".dat")).string();
+  std::string file = c.name + ".dat";
   c.data.push_back({file, dat.str()});
   c.script_body = "set style fill solid 0.6\nset boxwidth 0.6\n"
                   "set ylabel 'ratio (ours / baseline)'\nset yrange [0:*]\n"
@@ -157,8 +157,7 @@ chart ratio_chart(const fs::path& dir, const scenario_result& r) {
   return c;
 }
 
-std::vector<chart> distribution_charts(const fs::path& dir,
-                                       const scenario_result& r) {
+std::vector<chart> distribution_charts(const scenario_result& r) {
   std::vector<const series*> all;
   for (const auto& f : r.figures)
     for (const auto& s : f.distributions)
@@ -175,8 +174,7 @@ std::vector<chart> distribution_charts(const fs::path& dir,
     std::ostringstream dat;
     for (std::size_t k = 0; k < v.size(); ++k)
       dat << v[k] << " " << static_cast<double>(k + 1) / v.size() << "\n";
-    std::string file
-      = (dir / (c.name + "-" + std::to_string(i) + ".dat")).string();
+    std::string file = c.name + "-" + std::to_string(i) + ".dat";
     c.data.push_back({file, dat.str()});
     plot += (i ? ", " : "") + gp_string(file) + " using 1:2 with steps lw 2 title "
             + gp_string(all[i]->name + " (" + std::to_string(v.size())
@@ -189,7 +187,7 @@ std::vector<chart> distribution_charts(const fs::path& dir,
   return {c};
 }
 
-std::vector<chart> x_charts(const fs::path& dir, const scenario_result& r) {
+std::vector<chart> x_charts(const scenario_result& r) {
   std::vector<std::string> labels;
   for (const auto& f : r.figures)
     if (f.x && std::find(labels.begin(), labels.end(), f.x_label) == labels.end())
@@ -208,7 +206,7 @@ std::vector<chart> x_charts(const fs::path& dir, const scenario_result& r) {
         // per point only after the comma.
         base = f.baseline_name.substr(0, f.baseline_name.find(','));
       }
-    std::string file = (dir / (c.name + ".dat")).string();
+    std::string file = c.name + ".dat";
     c.data.push_back({file, dat.str()});
     c.script_body = "set logscale x\nset xlabel " + gp_string(label)
                     + "\nset ylabel " + gp_string(unit)
@@ -223,26 +221,28 @@ std::vector<chart> x_charts(const fs::path& dir, const scenario_result& r) {
 }
 
 // Writes the chart's data and script and runs gnuplot; "" when the PNG is
-// there afterwards, else what went wrong.
+// there afterwards, else what went wrong. The script names its files
+// relative to `dir` and gnuplot runs there, so that a report can be moved
+// (docs/benchmarks) and drawn again with `cd DIR && gnuplot NAME.gp`.
 std::string draw(const fs::path& dir, const chart& c) {
   for (const auto& [file, content] : c.data)
-    std::ofstream(file) << content;
-  std::string png = (dir / (c.name + ".png")).string();
-  std::string gp = (dir / (c.name + ".gp")).string();
-  std::string log = (dir / (c.name + ".log")).string();
-  std::ofstream(gp) << preamble(png, c.title) << c.script_body;
+    std::ofstream(dir / file) << content;
+  const std::string png = c.name + ".png";
+  const std::string gp = c.name + ".gp";
+  const std::string log = c.name + ".log";
+  std::ofstream(dir / gp) << preamble(png, c.title) << c.script_body;
   std::error_code ec;
-  fs::remove(png, ec);
-  std::string cmd = "gnuplot " + gp_string(gp) + " > " + gp_string(log)
-                    + " 2>&1";
+  fs::remove(dir / png, ec);
+  std::string cmd = "cd " + shell_quote(dir.string()) + " && gnuplot "
+                    + shell_quote(gp) + " > " + shell_quote(log) + " 2>&1";
   int rc = std::system(cmd.c_str());
-  if (rc != 0 || !fs::exists(png, ec)) {
-    std::ifstream in(log);
+  if (rc != 0 || !fs::exists(dir / png, ec)) {
+    std::ifstream in(dir / log);
     std::string first;
     std::getline(in, first);
     return c.name + ".png: gnuplot failed (" + first + ")";
   }
-  fs::remove(log, ec);
+  fs::remove(dir / log, ec);
   return "";
 }
 
@@ -260,10 +260,10 @@ report_outcome write_report(const std::string& dir_text,
   }
   std::vector<chart> charts;
   for (const auto& r : results) {
-    charts.push_back(ratio_chart(dir, r));
-    for (auto& c : distribution_charts(dir, r))
+    charts.push_back(ratio_chart(r));
+    for (auto& c : distribution_charts(r))
       charts.push_back(std::move(c));
-    for (auto& c : x_charts(dir, r))
+    for (auto& c : x_charts(r))
       charts.push_back(std::move(c));
   }
   std::vector<std::string> drawn, failures;

@@ -221,17 +221,6 @@ std::vector<figure> measure(const options& opts) {
 // options) and reads the child's JSON line back.
 constexpr const char* child_marker = "PROFILESTORE_BENCH_CHILD";
 
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'')
-      out += "'\\''";
-    else
-      out += c;
-  }
-  return out + "'";
-}
-
 std::vector<figure> run_in_child(const options& opts) {
   char exe[4096];
   auto len = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
