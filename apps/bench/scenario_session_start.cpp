@@ -16,9 +16,10 @@
 // Each burst's line on stderr also gives its commits, the process's CPU time,
 // the bytes the process wrote per start (/proc/self/io): about 2,250 B
 // for a record of about 1.2 KiB, because LMDB's leaf pages end up holding
-// two of its 1,290 B version entries each (README, session-start), and the
-// write calls of the whole burst (LMDB makes one per run of adjacent dirty
-// pages; a burst of new keys writes few long runs).
+// two of its 1,290 B version entries each (docs/performance.md,
+// session-start), and the write calls of the whole burst (LMDB makes one
+// per run of adjacent dirty pages; a burst of new keys writes few long
+// runs).
 //
 // Parameters: --param starts=N (per burst), bursts=N, background=N;
 // threads=N, policy=stealing|sharing (runtime.hpp).

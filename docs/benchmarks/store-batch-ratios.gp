@@ -1,5 +1,5 @@
 set terminal pngcairo size 900,540 noenhanced
-set output '/tmp/report_new/store-batch-ratios.png'
+set output 'store-batch-ratios.png'
 set title 'store-batch: ours / baseline'
 set grid
 set key top left
@@ -9,4 +9,4 @@ set ylabel 'ratio (ours / baseline)'
 set yrange [0:*]
 set xtics rotate by -30
 unset key
-plot '/tmp/report_new/store-batch-ratios.dat' using 1:2:xtic(3) with boxes lc rgb '#4477aa'
+plot 'store-batch-ratios.dat' using 1:2:xtic(3) with boxes lc rgb '#4477aa'

@@ -1,5 +1,5 @@
 set terminal pngcairo size 900,540 noenhanced
-set output '/tmp/report_new/takeover-distribution.png'
+set output 'takeover-distribution.png'
 set title 'takeover: cumulative distribution'
 set grid
 set key top left
@@ -8,4 +8,4 @@ set xlabel 's'
 set ylabel 'fraction of samples at or below'
 set yrange [0:1]
 set key bottom right
-plot '/tmp/report_new/takeover-distribution-0.dat' using 1:2 with steps lw 2 title 'takeover (3 samples)'
+plot 'takeover-distribution-0.dat' using 1:2 with steps lw 2 title 'takeover (3 samples)'

@@ -77,7 +77,7 @@ store_actors spawn_store_actors(caf::actor_system& sys,
 // max(cores, 4), puts more busy threads than cores on small machines: on the
 // 2-core development machine one worker beside the writer gave 47,000-56,000
 // durable saves per second where CAF's four gave 33,000-39,000, and used
-// half the CPU per burst of session starts (README, Benchmarks).
+// half the CPU per burst of session starts (docs/performance.md).
 std::size_t recommended_workers(bool hosts_storage, unsigned cores);
 
 // Sets `cfg`'s scheduler.max-threads to recommended_workers(hosts_storage,

@@ -45,7 +45,7 @@ struct storage_options {
   // save reads nothing (record_cache.hpp in store/src); each holds a
   // record's metadata, user ids and queued messages (at most 4 KiB of them).
   // 0 turns it off. On the 2-core test machine 16384 raised save-throughput
-  // by 11-17 % and left session-start as it was (README, Benchmarks).
+  // by 11-17 % and left session-start as it was (docs/performance.md).
   std::size_t record_cache_entries = 16384;
 };
 
