@@ -317,7 +317,10 @@ public:
     bk().in_flight_processed = req.processed_update_ids;
     if (!storage_)
       bk().in_flight_data = std::make_shared<const std::string>(req.data);
-    bk().waiting_current = std::move(bk().waiting_next);
+    // Swapped, not moved: both vectors keep their buffers, so that the
+    // next save's request costs no allocation (waiting_current is empty
+    // here: every path that answers it clears it).
+    std::swap(bk().waiting_current, bk().waiting_next);
     bk().waiting_next.clear();
     bool final = ending;
     in_flight_final = final;
