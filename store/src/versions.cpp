@@ -16,8 +16,22 @@ constexpr std::uint64_t entry_format = 1;
 constexpr std::uint64_t flag_deleted = 1;
 
 void append_be64(std::string& out, std::uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8)
-    out.push_back(static_cast<char>((v >> shift) & 0xff));
+  char bytes[8];
+  for (int i = 0; i < 8; ++i)
+    bytes[i] = static_cast<char>((v >> (56 - 8 * i)) & 0xff);
+  out.append(bytes, 8);
+}
+
+// store \0 key, with room for `extra` more bytes: one allocation for a
+// whole key (heads_key, versions_prefix and versions_key are on every
+// save's and every start's path).
+std::string key_base(std::string_view store, std::string_view key,
+                     std::size_t extra) {
+  std::string out;
+  out.reserve(store.size() + 1 + key.size() + extra);
+  out.append(store).push_back('\0');
+  out.append(key);
+  return out;
 }
 
 std::uint64_t read_be64(std::string_view bytes) {
@@ -45,22 +59,19 @@ decode_limits entry_limits() {
 } // namespace
 
 std::string heads_key(std::string_view store, std::string_view key) {
-  std::string out;
-  out.reserve(store.size() + key.size() + 1);
-  out.append(store).push_back('\0');
-  out.append(key);
-  return out;
+  return key_base(store, key, 0);
 }
 
 std::string versions_prefix(std::string_view store, std::string_view key) {
-  std::string out = heads_key(store, key);
+  std::string out = key_base(store, key, 1);
   out.push_back('\0');
   return out;
 }
 
 std::string versions_key(std::string_view store, std::string_view key,
                          std::uint64_t version) {
-  std::string out = versions_prefix(store, key);
+  std::string out = key_base(store, key, 1 + 8);
+  out.push_back('\0');
   append_be64(out, version);
   return out;
 }
