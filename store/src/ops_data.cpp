@@ -105,22 +105,11 @@ result<void> check_set_request(const set_request& req,
                               req.key_metadata, limits);
 }
 
-result<op_change<message_reply>> message(const current_record& current,
-                                         const message_request& req,
-                                         const storage_limits& limits,
-                                         std::int64_t now) {
-  (void) now;
+result<message_reply> add_message(record& rec, const message_request& req,
+                                  const storage_limits& limits) {
   PROFILESTORE_TRY(check_blob(req.data, "message", limits.max_message_bytes,
                               errc::message_too_large, shape::any,
                               limits.record_decode));
-  op_change<message_reply> change;
-  record rec;
-  if (current.rec) {
-    rec = *current.rec;
-  } else {
-    rec.has_profile = false; // messages to a profile never created
-    change.reply.overwritten = current.corrupt;
-  }
   std::size_t max_queue = req.max_queue ? req.max_queue
                                         : limits.max_message_queue;
   if (rec.updates.size() >= max_queue)
@@ -139,9 +128,29 @@ result<op_change<message_reply>> message(const current_record& current,
   u.id = ++rec.last_update_id;
   u.data = req.data;
   rec.updates.push_back(std::move(u));
-  change.reply.id = rec.last_update_id;
+  message_reply reply;
+  reply.id = rec.last_update_id;
   if (rec.has_profile)
-    change.reply.owner = rec.meta.active_session;
+    reply.owner = rec.meta.active_session;
+  return reply;
+}
+
+result<op_change<message_reply>> message(const current_record& current,
+                                         const message_request& req,
+                                         const storage_limits& limits,
+                                         std::int64_t now) {
+  (void) now;
+  record rec;
+  if (current.rec)
+    rec = *current.rec;
+  else
+    rec.has_profile = false; // messages to a profile never created
+  auto reply = add_message(rec, req, limits);
+  if (!reply)
+    return std::move(reply).err();
+  op_change<message_reply> change;
+  change.reply = std::move(*reply);
+  change.reply.overwritten = !current.rec && current.corrupt;
   change.write = record_write{std::move(rec), current.corrupt};
   return change;
 }

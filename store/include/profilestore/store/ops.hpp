@@ -174,6 +174,13 @@ result<op_change<message_reply>> message(const current_record& current,
                                          const storage_limits& limits,
                                          std::int64_t now);
 
+// message() on a record the caller holds: appends the message to `rec` (the
+// key's current record, or a messages-only record when it had none) and
+// answers it; on an error `rec` is unchanged. Storage uses it to apply a
+// batch's messages to one key in memory and write the record once.
+result<message_reply> add_message(record& rec, const message_request& req,
+                                  const storage_limits& limits);
+
 // ---- set (overwrite from a copy; ends any session) --------------------------
 
 struct set_request {
