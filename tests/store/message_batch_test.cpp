@@ -29,6 +29,14 @@ operation gift(const std::string& key, int n) {
                     message_request{bytes_of(value::object({{"gift", n}})), 0}};
 }
 
+// Messages gift 0 .. count-1 to `key`, in that order.
+std::vector<operation> gifts(const std::string& key, int count) {
+  std::vector<operation> ops;
+  for (int i = 0; i < count; ++i)
+    ops.push_back(gift(key, i));
+  return ops;
+}
+
 std::int64_t gift_of(const queued_update& u) {
   return *value_of(u.data).get("gift")->to_int64();
 }
@@ -40,9 +48,7 @@ BOTH_BACKENDS_WITH(many_messages_read_once,
                    "and queues them all in order",
                    windowed()) {
   h.start("hot", alpha);
-  std::vector<operation> ops;
-  for (int i = 0; i < 300; ++i)
-    ops.push_back(gift("hot", i));
+  auto ops = gifts("hot", 300);
   const auto gets_before = h.faults().write_transaction_gets();
   auto results = h.store().apply_batch(ops, h.now());
   // The head and the latest version, once (two per message before).
@@ -94,9 +100,7 @@ BOTH_BACKENDS_WITH(held_messages_rerun_after_map_full,
                    "and every message is queued once",
                    windowed()) {
   h.start("hot", alpha);
-  std::vector<operation> ops;
-  for (int i = 0; i < 10; ++i)
-    ops.push_back(gift("hot", i));
+  auto ops = gifts("hot", 10);
   // The held-back record is the batch's first put.
   h.faults().map_full_puts(1);
   auto results = h.store().apply_batch(ops, h.now());
@@ -112,9 +116,7 @@ BOTH_BACKENDS(messages_keep_their_versions,
               "where every write is a version, each message of a batch is a "
               "version of its own") {
   h.start("hot", alpha);
-  std::vector<operation> ops;
-  for (int i = 0; i < 5; ++i)
-    ops.push_back(gift("hot", i));
+  auto ops = gifts("hot", 5);
   for (auto& r : h.store().apply_batch(ops, h.now()))
     REQUIRE_MESSAGE(r.ok(), r.err().to_string());
   CHECK(h.versions("hot").size() == 6); // the start and one per message
