@@ -14,109 +14,29 @@
 // order), 1,000 puts per durable transaction. Target: ours >= 50 % of raw.
 // For reference, a second figure sets ours beside the same puts over the
 // keys in one fixed random order (seed in the code), the order in which
-// independent players' saves reach storage.
+// independent players' saves reach storage. A third is the ceiling of ours
+// on this machine (save_ceiling.hpp): the same drivers, one actor per
+// profile and each save's typed encode, with no storage behind them; its
+// ratio to the raw puts bounds what ours can reach.
 //
 // Parameters: --param profiles=N, drivers=N (default profiles/100),
 // seconds=S, update=0|1; threads=N, policy=stealing|sharing (runtime.hpp).
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include <caf/event_based_actor.hpp>
-#include <caf/send.hpp>
-#include <caf/stateful_actor.hpp>
-
 #include "bench.hpp"
 #include "profiles.hpp"
 #include "runtime.hpp"
+#include "save_ceiling.hpp"
+#include "save_driver.hpp"
 
 namespace profilestore::bench {
 namespace {
-
-struct save_shared {
-  std::atomic<std::uint64_t> saves{0};
-  std::atomic<std::uint64_t> errors{0};
-  std::atomic<std::int64_t> in_flight{0};
-  std::atomic<bool> stop{false};
-  std::mutex mutex; // guards first_error
-  std::string first_error;
-  bool update = true;
-};
-
-struct driver_state {
-  std::vector<caf::actor> profiles;
-  std::shared_ptr<save_shared> shared;
-  context_fn bump;
-  static inline const char* name = "bench.save_driver";
-};
-
-using driver_actor = caf::stateful_actor<driver_state>;
-
-void note_error(save_shared& s, const caf::error& e) {
-  if (s.errors.fetch_add(1) == 0) {
-    std::lock_guard<std::mutex> guard(s.mutex);
-    s.first_error = from_caf_error(e).to_string();
-  }
-}
-
-// One cycle for profile i: (update,) save; on the save's reply, the next one.
-// The requests carry no CAF timeout: CAF 0.17 keeps every request timeout in
-// its clock thread until it expires, answered or not, so 60 s timeouts at
-// tens of thousands of saves per second would fill the clock with millions
-// of entries and measure CAF's clock rather than profilestore. The run is
-// bounded instead by the watchdog and by wait_until's limit below.
-void cycle(driver_actor* self, std::size_t i) {
-  auto& st = self->state;
-  auto& s = *st.shared;
-  if (s.stop.load(std::memory_order_relaxed)) {
-    s.in_flight.fetch_sub(1);
-    return;
-  }
-  const auto& target = st.profiles[i];
-  // The update is a plain send, as game code changes a profile's data
-  // without waiting: the save request behind it in the profile's mailbox
-  // sees the change (one sender's messages arrive in order). Its empty
-  // result sends nothing back; an error comes back as a message to the
-  // driver's error handler. (Not anon_send: without a sender's execution
-  // unit CAF schedules the woken profile through the scheduler's shared
-  // queue, measured slower than this request cycle with a reply.)
-  if (s.update)
-    self->send(target, update_atom::value, st.bump);
-  self->request(target, caf::infinite, save_atom::value)
-    .then(
-      [self, i] {
-        self->state.shared->saves.fetch_add(1, std::memory_order_relaxed);
-        cycle(self, i);
-      },
-      [self, i](caf::error& e) {
-        note_error(*self->state.shared, e);
-        cycle(self, i);
-      });
-}
-
-caf::behavior save_driver(driver_actor* self, std::vector<caf::actor> profiles,
-                          std::shared_ptr<save_shared> shared) {
-  auto& st = self->state;
-  st.profiles = std::move(profiles);
-  st.shared = std::move(shared);
-  // An update's failure (it has no reply to carry it).
-  self->set_error_handler(
-    [self](caf::error& e) { note_error(*self->state.shared, e); });
-  st.bump = [](profile_context& c) {
-    if (auto* p = c.data_as<sample_profile>())
-      p->coins++;
-  };
-  st.shared->in_flight.fetch_add(static_cast<std::int64_t>(st.profiles.size()));
-  for (std::size_t i = 0; i < st.profiles.size(); ++i)
-    cycle(self, i);
-  return {}; // ends after the last reply once stop is set
-}
 
 std::size_t param(const options& opts, const char* name, std::size_t dflt) {
   auto i = opts.params.find(name);
@@ -181,13 +101,12 @@ std::vector<figure> run(const options& opts) {
 
     auto shared = std::make_shared<save_shared>();
     shared->update = update;
-    std::vector<caf::actor> driver_handles;
-    for (std::size_t d = 0; d < drivers; ++d) {
-      std::vector<caf::actor> mine;
-      for (std::size_t i = d; i < profiles; i += drivers)
-        mine.push_back(started.handles[i].actor);
-      driver_handles.push_back(sys.spawn(save_driver, std::move(mine), shared));
-    }
+    std::vector<caf::actor> profile_actors;
+    for (const auto& h : started.handles)
+      profile_actors.push_back(h.actor);
+    auto driver_handles = spawn_save_drivers(sys, profile_actors, drivers,
+                                             shared);
+    profile_actors.clear();
     std::this_thread::sleep_for(warmup);
     auto c0 = shared->saves.load();
     auto k0 = backend_commits(rt);
@@ -244,13 +163,30 @@ std::vector<figure> run(const options& opts) {
                raw_shuffled_cost.bytes_per_put, raw_shuffled_cost.calls_per_put);
   if (errors > 0)
     die("save-throughput: saves failed");
+
+  // The ceiling (save_ceiling.hpp), in a fresh actor system after ours has
+  // ended: the same drivers, actors and messages, with each save's typed
+  // encode, and no storage.
+  ceiling_run ceiling_params;
+  ceiling_params.profiles = profiles;
+  ceiling_params.drivers = drivers;
+  ceiling_params.update = update;
+  ceiling_params.warmup = warmup;
+  ceiling_params.seconds = seconds;
+  const double ceiling = ceiling_saves_rate(opts, tmpl, ceiling_params);
+  std::fprintf(stderr,
+               "save-throughput: ceiling (the same actors, messages and "
+               "encode, no storage): %.0f saves/s; ours is %.0f %% of it\n",
+               ceiling, ceiling > 0 ? 100.0 * ours / ceiling : 0.0);
   const std::string name = "durable saves, " + std::to_string(profiles)
                            + " profiles";
   return {rate_figure(name, "ops/s", ours, "raw LMDB puts, batch 1000", raw,
                       0.5),
           rate_figure(name + " (vs shuffled keys)", "ops/s", ours,
                       "raw LMDB puts, batch 1000, shuffled keys",
-                      raw_shuffled, -1)};
+                      raw_shuffled, -1),
+          rate_figure("ceiling: same actors and encode, no storage", "ops/s",
+                      ceiling, "raw LMDB puts, batch 1000", raw, -1)};
 }
 
 registrar reg("save-throughput",
