@@ -105,28 +105,45 @@ result<std::vector<applied_op>>
 apply_all_or_nothing(backend& b, const storage_options& options,
                      const std::vector<operation>& ops, std::int64_t now,
                      atomic_batch_failure* failure) {
-  held_commit_backend held(b);
-  storage s(held, options);
-  auto results = s.apply_batch(ops, now);
   auto fail = [&](std::size_t index, error e) -> result<std::vector<applied_op>> {
-    held.abort();
     if (failure)
       *failure = atomic_batch_failure{index, e};
     return e;
   };
-  std::vector<applied_op> out;
-  out.reserve(results.size());
-  for (std::size_t i = 0; i < results.size(); ++i) {
-    if (!results[i])
-      return fail(i, results[i].err());
-    out.push_back(std::move(*results[i]));
+  // apply_batch grows the map and reruns when a put finds it full; the
+  // commit held back to here can find it full too (LMDB allocates pages
+  // for the commit's own bookkeeping), and is handled the same way: the
+  // failed commit wrote nothing, so the whole batch runs again.
+  for (int attempt = 0;; ++attempt) {
+    held_commit_backend held(b);
+    storage s(held, options);
+    auto results = s.apply_batch(ops, now);
+    std::vector<applied_op> out;
+    out.reserve(results.size());
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      if (!results[i]) {
+        held.abort();
+        return fail(i, results[i].err());
+      }
+      out.push_back(std::move(*results[i]));
+    }
+    if (!held.holding()) // apply_batch ended without asking to commit
+      return fail(ops.size(), make_error(errc::internal,
+                                         "the batch ended without a commit"));
+    auto committed = held.commit();
+    if (committed)
+      return out;
+    if (committed.err().code() != errc::map_full)
+      return fail(ops.size(), committed.err());
+    if (attempt >= options.max_grow_attempts)
+      return fail(ops.size(),
+                  make_error(errc::storage_full,
+                             "the batch's commit does not fit even after "
+                             "growing the map "
+                               + std::to_string(attempt) + " times"));
+    if (auto grown = b.grow(); !grown)
+      return fail(ops.size(), grown.err());
   }
-  if (!held.holding()) // apply_batch ended without asking to commit
-    return fail(ops.size(), make_error(errc::internal,
-                                       "the batch ended without a commit"));
-  if (auto committed = held.commit(); !committed)
-    return fail(ops.size(), committed.err());
-  return out;
 }
 
 } // namespace profilestore

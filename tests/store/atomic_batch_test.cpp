@@ -49,6 +49,35 @@ BOTH_BACKENDS(one_refusal_writes_nothing,
   must(h.store().apply(set_of("b", value::object({})), 11));
 }
 
+BOTH_BACKENDS(commit_map_full_grows_and_reruns,
+              "an all-or-nothing batch whose commit finds the map full grows "
+              "it and commits") {
+  h.faults().fail_commits(1, errc::map_full);
+  auto done = apply_all_or_nothing(h.faults(), {},
+                                   {set_of("a", value::object({{"x", 1}})),
+                                    set_of("b", value::object({{"x", 2}}))},
+                                   10);
+  REQUIRE_MESSAGE(done.ok(), done.err().to_string());
+  CHECK(done->size() == 2);
+  CHECK(h.faults().injected_commit_failures() == 1);
+  CHECK(value_of(must(h.store().get(test_store, "a"))->rec.data)
+        == value::object({{"x", 1}}));
+  CHECK(value_of(must(h.store().get(test_store, "b"))->rec.data)
+        == value::object({{"x", 2}}));
+}
+
+BOTH_BACKENDS(commit_map_full_for_good_is_storage_full,
+              "an all-or-nothing batch whose commits keep finding the map "
+              "full fails as storage full and writes nothing") {
+  h.faults().fail_commits(faulty_backend::unlimited, errc::map_full);
+  auto done = apply_all_or_nothing(h.faults(), {},
+                                   {set_of("a", value::object({{"x", 1}}))},
+                                   10);
+  CHECK(code_of(done) == errc::storage_full);
+  h.faults().heal();
+  CHECK_FALSE(must(h.store().get(test_store, "a")).has_value());
+}
+
 BOTH_BACKENDS(catalog_walks_every_head_and_version,
               "the catalog walks every head and version in key order") {
   must(h.store().apply(set_of("a", value::object({})), 1));
