@@ -3,6 +3,7 @@
 #include "profilestore/store/ops.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "profilestore/codec/msgpack.hpp"
 #include "profilestore/store/names.hpp"
@@ -68,6 +69,23 @@ result<void> check_profile_fields(std::string_view data,
   return {};
 }
 
+// The most messages a record may queue and still decode under the
+// storage's record_decode limits, whatever a request's MAX_MESSAGE_QUEUE
+// says: the queue is one list (max_container_length), and each queued
+// message costs the decoder objects_per_message objects besides its
+// payload, which it skips uncounted. reserved_objects leaves room for the
+// rest of the record (its fields, metadata and user ids).
+std::size_t max_decodable_queue(const storage_limits& limits) {
+  constexpr std::size_t objects_per_message = 4; // [id, version, locked, data]
+  constexpr std::size_t reserved_objects = 1'024;
+  const auto& d = limits.record_decode;
+  const std::size_t reserve = reserved_objects + limits.max_user_ids;
+  const std::size_t by_objects
+    = d.max_objects > reserve ? (d.max_objects - reserve) / objects_per_message
+                              : 0;
+  return std::min(d.max_container_length, by_objects);
+}
+
 void remove_updates(record& rec, const std::vector<std::uint64_t>& ids) {
   if (ids.empty())
     return;
@@ -110,13 +128,18 @@ result<message_reply> add_message(record& rec, const message_request& req,
   PROFILESTORE_TRY(check_blob(req.data, "message", limits.max_message_bytes,
                               errc::message_too_large, shape::any,
                               limits.record_decode));
-  std::size_t max_queue = req.max_queue ? req.max_queue
-                                        : limits.max_message_queue;
-  if (rec.updates.size() >= max_queue)
+  const std::size_t asked = req.max_queue ? req.max_queue
+                                           : limits.max_message_queue;
+  const std::size_t decodable = max_decodable_queue(limits);
+  if (rec.updates.size() >= std::min(asked, decodable))
     return make_error(errc::message_queue_full,
                       "the profile has " + std::to_string(rec.updates.size())
-                        + " queued messages (MAX_MESSAGE_QUEUE is "
-                        + std::to_string(max_queue)
+                        + " queued messages ("
+                        + (asked <= decodable
+                             ? "MAX_MESSAGE_QUEUE is " + std::to_string(asked)
+                             : "at most " + std::to_string(decodable)
+                                 + " fit in a record under this storage's "
+                                   "decode limits")
                         + "); its owner must process some first");
   if (queued_update_bytes(rec) + req.data.size()
       > limits.max_queued_message_bytes)
@@ -124,6 +147,10 @@ result<message_reply> add_message(record& rec, const message_request& req,
                       "the profile's queued messages would exceed "
                         + std::to_string(limits.max_queued_message_bytes)
                         + " bytes; its owner must process some first");
+  if (rec.last_update_id == std::numeric_limits<std::uint64_t>::max())
+    return make_error(errc::corrupt_record,
+                      "the profile's message ids are used up (its last "
+                      "message id is the largest there is: damaged bytes)");
   queued_update u;
   u.id = ++rec.last_update_id;
   u.data = req.data;

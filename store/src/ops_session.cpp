@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "elapsed_time.hpp"
+
 namespace profilestore {
 namespace {
 
@@ -44,7 +46,7 @@ bool may_take_lock(const record& rec, const start_session_request& req,
     return true; // S3: that process was replaced by the requester's
   if (req.owner_lease_expired)
     return true; // S3: the directory says the owner is gone
-  if (now - rec.meta.last_update > req.assume_dead_ms)
+  if (elapsed_ms(now, rec.meta.last_update) > req.assume_dead_ms)
     return true; // S4
   return req.steal; // S5
 }

@@ -669,6 +669,11 @@ result<prune_progress> storage::prune(std::int64_t now,
                                       std::string_view resume_after,
                                       std::size_t max_versions,
                                       std::size_t max_keys) {
+  // A step of 0 would return its resume point unchanged: a caller looping
+  // until the walk ends would loop for ever.
+  if (max_versions == 0 || max_keys == 0)
+    return make_error(errc::invalid_argument,
+                      "a pruning step must cover at least 1 version and 1 key");
   for (int attempt = 0;; ++attempt) {
     auto txn = backend_.begin_write();
     if (!txn)

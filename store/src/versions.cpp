@@ -8,6 +8,7 @@
 #include "profilestore/codec/msgpack.hpp"
 #include "profilestore/codec/typed.hpp"
 #include "profilestore/store/record.hpp"
+#include "elapsed_time.hpp"
 
 namespace profilestore {
 namespace {
@@ -45,13 +46,16 @@ bool starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
 
-// Header entries are tiny; these limits keep a damaged one from costing more.
+// Limits for reading an entry's header. They must accept every header that
+// storage writes, whatever storage_limits it runs under (a header it cannot
+// read makes the whole key read as corrupt), so nothing here is tighter than
+// the entry itself: every count read is also checked against the bytes left,
+// which bounds the work a damaged entry can cost. The key metadata is read
+// by its structure only (it was validated under the storage's limits when
+// it was written, and is decoded under them again where it is used).
 decode_limits entry_limits() {
   decode_limits l;
-  l.max_depth = 4;
-  l.max_container_length = 4096;
-  l.max_string_bytes = 4096;
-  l.max_binary_bytes = 4096;
+  l.max_container_length = std::numeric_limits<std::size_t>::max();
   l.max_total_bytes = std::numeric_limits<std::size_t>::max();
   return l;
 }
@@ -180,7 +184,7 @@ result<void> decode_version_header(msgpack_reader& r, key_info& info) {
   auto type = r.peek();
   if (!type || *type != wire_type::map)
     return make_error(errc::corrupt_record, "version key metadata");
-  auto meta = r.read_object();
+  auto meta = r.read_object_structure();
   if (!meta)
     return std::move(meta).err();
   info.key_metadata = std::string(*meta);
@@ -299,8 +303,11 @@ key_info plan_version(const std::optional<head_entry>& head,
     info.version_created_time = now;
     return info;
   }
-  bool in_window = policy.window_ms > 0
-                   && now - head->version_created_time < policy.window_ms;
+  // A head created after `now` (a clock set back, or damaged bytes) is not
+  // in the window either: the write appends rather than replace a version
+  // whose time cannot be trusted.
+  const std::int64_t age = elapsed_ms(now, head->version_created_time);
+  bool in_window = policy.window_ms > 0 && age >= 0 && age < policy.window_ms;
   appended = head->deleted || w.tombstone || w.force_new_version || !in_window;
   if (!appended) {
     info.version = head->latest_version;
@@ -390,7 +397,8 @@ result<std::size_t> prune_key(write_transaction& txn, std::string_view store,
       if (!previous_key.empty()) {
         // `previous` was superseded when this version was created.
         if (entry.header_corrupt
-            || now - entry.info.version_created_time < policy.retention_ms)
+            || elapsed_ms(now, entry.info.version_created_time)
+                 < policy.retention_ms)
           break;
         expired.push_back(previous_key);
       }
@@ -495,6 +503,9 @@ result<version_page> list_versions(read_transaction& txn,
                                    std::string_view key,
                                    const version_query& q) {
   version_page page;
+  if (q.limit == 0)
+    return make_error(errc::invalid_argument,
+                      "a version query's limit must be at least 1");
   // Nothing lies beyond the ends of the version number range.
   if (q.after_version
       && (q.descending ? *q.after_version <= 1
@@ -525,6 +536,9 @@ result<key_listing> list_keys(read_transaction& txn, std::string_view store,
                               std::string_view prefix, std::string_view after,
                               std::size_t limit, bool include_removed) {
   key_listing out;
+  if (limit == 0)
+    return make_error(errc::invalid_argument,
+                      "a key listing's limit must be at least 1");
   std::string lower = heads_key(store, prefix);
   std::string start = heads_key(store, after);
   if (after.empty() || start < lower)

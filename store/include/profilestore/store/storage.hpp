@@ -153,6 +153,8 @@ public:
       std::optional<std::uint64_t> version = std::nullopt,
       const std::string* template_data = nullptr) const;
 
+  // Paging limits (query.limit, limit, max_versions, max_keys) must be at
+  // least 1; 0 is invalid_argument.
   result<version_page> list_versions(std::string_view store,
                                      std::string_view key,
                                      const version_query& query) const;

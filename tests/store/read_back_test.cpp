@@ -1,0 +1,201 @@
+// Tests that what storage accepts it can read back, and that hostile numbers
+// in stored bytes cannot make it misbehave: key metadata as deep as a save
+// accepts, message queues as long as a request asks for, paging limits of
+// 0, stored times at the ends of the int64 range, and a message id counter
+// at its end.
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <limits>
+#include <string>
+
+#include "profilestore/store/atomic_batch.hpp"
+#include "store_harness.hpp"
+
+using namespace profilestore;
+using namespace profilestore::testing;
+
+namespace {
+
+const session_ref owner_a = session_of("alpha", 1);
+const session_ref owner_b = session_of("beta", 2);
+
+// Key metadata nested `levels` maps deep: {"a": {"a": ... {} ...}}.
+std::string nested_metadata(int levels) {
+  value v = value::object({});
+  for (int i = 1; i < levels; ++i)
+    v = value::object({{"a", v}});
+  return bytes_of(v);
+}
+
+bool has_coins(const record& rec, std::int64_t coins) {
+  return value_of(rec.data) == value::object({{"coins", coins}});
+}
+
+} // namespace
+
+BOTH_BACKENDS(nested_key_metadata_reads_back,
+              "key metadata as deep as a save accepts reads back and a later "
+              "start keeps the Data") {
+  for (int levels : {5, 90}) {
+    CAPTURE(levels);
+    const std::string key = "p" + std::to_string(levels);
+    h.start(key, owner_a);
+    auto req = h.save_of(owner_a, value::object({{"coins", 7}}));
+    req.key_metadata = nested_metadata(levels);
+    REQUIRE(req.key_metadata.size() <= storage_limits{}.max_key_metadata_bytes);
+    auto saved = h.save(key, req);
+    REQUIRE_MESSAGE(saved.ok(), saved.err().to_string());
+
+    auto read = h.store().get(test_store, key);
+    REQUIRE(read.ok());
+    REQUIRE(read->has_value());
+    CHECK_FALSE((*read)->overwritten);
+    CHECK(has_coins((*read)->rec, 7));
+    CHECK((*read)->rec.key_metadata == req.key_metadata);
+    auto versions = h.versions(key);
+    REQUIRE_FALSE(versions.empty());
+    CHECK(versions.back().key_metadata == req.key_metadata);
+
+    auto release = h.save_of(owner_a, value::object({{"coins", 8}}),
+                             final_action::release);
+    release.key_metadata = req.key_metadata;
+    REQUIRE(h.save(key, release).ok());
+    auto next = h.start(key, owner_b);
+    CHECK(next.outcome == start_outcome::started);
+    CHECK_FALSE(next.overwritten);
+    REQUIRE(next.rec);
+    CHECK(has_coins(*next.rec, 8));
+  }
+}
+
+static storage_options short_decodable_queue() {
+  storage_options o = every_write_versioned();
+  o.limits.record_decode.max_container_length = 8;
+  return o;
+}
+
+BOTH_BACKENDS_WITH(queue_capped_by_record_decoding,
+                   "a message queue never grows past what its record decodes",
+                   short_decodable_queue()) {
+  h.start("p", owner_a);
+  // The request allows 100; the record decoder reads lists of at most 8.
+  for (int i = 0; i < 8; ++i) {
+    auto sent = h.message("p", value(i), 100);
+    REQUIRE_MESSAGE(sent.ok(), sent.err().to_string());
+  }
+  auto ninth = h.message("p", value(8), 100);
+  REQUIRE_FALSE(ninth.ok());
+  CHECK(ninth.err().code() == errc::message_queue_full);
+
+  auto read = h.store().get(test_store, "p");
+  REQUIRE(read.ok());
+  REQUIRE(read->has_value());
+  CHECK_FALSE((*read)->overwritten);
+  CHECK((*read)->rec.updates.size() == 8);
+  auto saved = h.save("p", h.save_of(owner_a, value::object({{"coins", 1}})));
+  CHECK_MESSAGE(saved.ok(), saved.err().to_string());
+}
+
+static storage_options few_decodable_objects() {
+  storage_options o = every_write_versioned();
+  o.limits.record_decode.max_objects = 2'000;
+  return o;
+}
+
+BOTH_BACKENDS_WITH(queue_capped_by_record_objects,
+                   "a message queue never grows past the objects its record "
+                   "decodes",
+                   few_decodable_objects()) {
+  h.start("p", owner_a);
+  int accepted = 0;
+  for (int i = 0; i < 1'000; ++i) {
+    auto sent = h.message("p", value(i), 1'000);
+    if (!sent.ok()) {
+      CHECK(sent.err().code() == errc::message_queue_full);
+      break;
+    }
+    ++accepted;
+  }
+  CHECK(accepted > 0);
+  CHECK(accepted < 1'000);
+  auto read = h.store().get(test_store, "p");
+  REQUIRE(read.ok());
+  REQUIRE(read->has_value());
+  CHECK_FALSE((*read)->overwritten);
+  CHECK((*read)->rec.updates.size() == static_cast<std::size_t>(accepted));
+}
+
+BOTH_BACKENDS(paging_limit_zero,
+              "listing versions or keys, or pruning, with a limit of 0 is refused") {
+  h.start("p", owner_a);
+  version_query q;
+  q.limit = 0;
+  auto page = h.store().list_versions(test_store, "p", q);
+  REQUIRE_FALSE(page.ok());
+  CHECK(page.err().code() == errc::invalid_argument);
+  auto keys = h.store().list_keys(test_store, "", "", 0);
+  REQUIRE_FALSE(keys.ok());
+  CHECK(keys.err().code() == errc::invalid_argument);
+  for (auto [versions, keys_per_step] : {std::pair{0, 10}, std::pair{10, 0}}) {
+    auto step = h.store().prune(h.now(), "", versions, keys_per_step);
+    REQUIRE_FALSE(step.ok());
+    CHECK(step.err().code() == errc::invalid_argument);
+  }
+}
+
+BOTH_BACKENDS(last_update_at_dawn_of_time,
+              "a stored LastUpdate of the lowest int64 counts as long dead") {
+  record rec = make_new_profile(*h.template_data(), h.now());
+  rec.meta.active_session = owner_b;
+  rec.meta.last_update = std::numeric_limits<std::int64_t>::min();
+  h.inject_raw("p", encode_record(rec));
+  start_session_request req;
+  req.requester = owner_a;
+  req.assume_dead_ms = 1'000;
+  start_session_op op{test_store, "p", req, h.template_data()};
+  auto r = h.run(op);
+  REQUIRE_MESSAGE(r.ok(), r.err().to_string());
+  CHECK(std::get<start_session_reply>(r->reply).outcome
+        == start_outcome::started);
+}
+
+static storage_options one_minute_window() {
+  storage_options o;
+  o.versions.window_ms = 60'000;
+  return o;
+}
+
+BOTH_BACKENDS_WITH(version_created_at_dawn_of_time,
+                   "a version created at the lowest storage time is never "
+                   "inside the version window",
+                   one_minute_window()) {
+  // Storage time as low as it goes: start there, then come back.
+  constexpr std::int64_t half_min = std::numeric_limits<std::int64_t>::min() / 2;
+  h.advance(half_min);
+  h.advance(half_min);
+  h.start("p", owner_a);
+  REQUIRE(h.versions("p").size() == 1);
+  h.advance(-half_min);
+  h.advance(-half_min);
+  auto saved = h.save("p", h.save_of(owner_a, value::object({{"coins", 2}})));
+  REQUIRE_MESSAGE(saved.ok(), saved.err().to_string());
+  CHECK(h.versions("p").size() == 2);
+}
+
+BOTH_BACKENDS(message_ids_used_up,
+              "a message to a record whose message ids are used up is "
+              "refused and the record stays readable") {
+  h.start("p", owner_a);
+  record rec = h.stored("p");
+  rec.last_update_id = std::numeric_limits<std::uint64_t>::max();
+  h.inject_raw("p", encode_record(rec));
+  auto sent = h.message("p", value(1));
+  REQUIRE_FALSE(sent.ok());
+  CHECK(sent.err().code() == errc::corrupt_record);
+  auto read = h.store().get(test_store, "p");
+  REQUIRE(read.ok());
+  REQUIRE(read->has_value());
+  CHECK_FALSE((*read)->overwritten);
+  CHECK((*read)->rec.updates.empty());
+}
