@@ -59,8 +59,9 @@ struct faulty_backend::impl {
   // Settings, changed from any thread at any time.
   injection_budget commit_failures;
   std::atomic<errc> commit_failure_code{errc::storage_error};
-  injection_budget map_full_puts;
+  injection_budget map_full_puts; // failed puts, map_full or put_failure_code
   injection_budget map_full_skips; // puts that go through first
+  std::atomic<errc> put_failure_code{errc::map_full};
   injection_budget begin_failures;
   std::atomic<errc> begin_failure_code{errc::storage_error};
   std::atomic<std::chrono::microseconds::rep> commit_latency_us{0};
@@ -113,6 +114,11 @@ public:
       if (!inner_)
         return ended_transaction_error();
       if (!owner_->map_full_skips.take() && owner_->map_full_puts.take()) {
+        const errc code = owner_->put_failure_code.load();
+        if (code != errc::map_full)
+          return error{code, "injected failure of a put into "
+                               + std::string(to_string(t))
+                               + " (faulty_backend)"};
         ++owner_->injected_map_full;
         return error{errc::map_full,
                      "injected map full on put into "
@@ -179,6 +185,11 @@ void faulty_backend::fail_commits(std::uint64_t n, errc code) {
 }
 
 void faulty_backend::map_full_puts(std::uint64_t n, std::uint64_t after) {
+  fail_puts(n, errc::map_full, after);
+}
+
+void faulty_backend::fail_puts(std::uint64_t n, errc code, std::uint64_t after) {
+  impl_->put_failure_code.store(code);
   impl_->map_full_skips.set(after);
   impl_->map_full_puts.set(n);
 }

@@ -19,10 +19,13 @@ namespace profilestore {
 namespace {
 
 // Failures of the backend itself end the whole batch; any other error belongs
-// to one operation.
+// to one operation. errc::internal (the backend ran out of memory, or
+// misused a transaction) is one of them: it can come part-way through an
+// operation's writes, and committing the batch would keep the half written.
 bool is_backend_failure(errc code) {
   return code == errc::map_full || code == errc::storage_error
-         || code == errc::storage_full || code == errc::storage_busy;
+         || code == errc::storage_full || code == errc::storage_busy
+         || code == errc::internal;
 }
 
 result<void> check_names(std::string_view store, std::string_view key) {

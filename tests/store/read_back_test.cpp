@@ -199,3 +199,21 @@ BOTH_BACKENDS(message_ids_used_up,
   CHECK_FALSE((*read)->overwritten);
   CHECK((*read)->rec.updates.empty());
 }
+
+BOTH_BACKENDS(failed_put_part_way_writes_nothing,
+              "a backend failure part-way through an operation's writes "
+              "fails the whole batch and writes nothing") {
+  // A start writes a version entry, then the head; the head's put fails as
+  // an allocation failure inside the backend would (errc::internal).
+  h.faults().fail_puts(1, errc::internal, 1);
+  start_session_request req;
+  req.requester = owner_a;
+  auto started = h.run(start_session_op{test_store, "p", req, h.template_data()});
+  REQUIRE_FALSE(started.ok());
+  CHECK(started.err().code() == errc::internal);
+  h.faults().heal();
+  auto read = h.store().get(test_store, "p");
+  REQUIRE(read.ok());
+  CHECK_FALSE(read->has_value());
+  CHECK(h.versions("p").empty());
+}

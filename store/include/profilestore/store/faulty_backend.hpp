@@ -31,6 +31,9 @@ public:
   // The next `n` puts fail with map_full, once `after` more have gone
   // through (to fail a batch part-way).
   void map_full_puts(std::uint64_t n, std::uint64_t after = 0);
+  // The same with any error code (errc::internal stands for an allocation
+  // failure inside the backend, for instance).
+  void fail_puts(std::uint64_t n, errc code, std::uint64_t after = 0);
   // The next `n` calls to begin_read/begin_write fail with `code`
   // (unreachable storage, reader slots full, ...).
   void fail_begins(std::uint64_t n, errc code = errc::storage_error);
