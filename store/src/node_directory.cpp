@@ -106,6 +106,17 @@ result<node_entry> renew_lease(backend& b, std::string_view node,
   PROFILESTORE_TRY(check_node_name(node));
   if (lease_ms <= 0)
     return make_error(errc::invalid_argument, "a lease must be positive");
+  std::int64_t until = 0;
+  if (__builtin_add_overflow(now, lease_ms, &until))
+    return make_error(errc::invalid_argument,
+                      "a lease of " + std::to_string(lease_ms)
+                        + " ms runs past the end of time");
+  if (address.size() > max_node_address_bytes)
+    return make_error(errc::invalid_argument,
+                      "a node address is at most "
+                        + std::to_string(max_node_address_bytes)
+                        + " bytes; this one has "
+                        + std::to_string(address.size()));
   for (int attempt = 0;; ++attempt) {
     auto txn = b.begin_write();
     if (!txn)
@@ -119,7 +130,7 @@ result<node_entry> renew_lease(backend& b, std::string_view node,
                           + std::to_string(incarnation)
                           + " was replaced by a newer process (incarnation "
                           + std::to_string((*current)->incarnation) + ")");
-    node_entry e{incarnation, std::string(address), now, now + lease_ms};
+    node_entry e{incarnation, std::string(address), now, until};
     auto put = (*txn)->put(table::nodes, node, encode_node_entry(e));
     if (put.ok())
       put = (*txn)->commit();

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "profilestore/store/atomic_batch.hpp"
+#include "profilestore/store/node_directory.hpp"
 #include "store_harness.hpp"
 
 using namespace profilestore;
@@ -216,4 +217,26 @@ BOTH_BACKENDS(failed_put_part_way_writes_nothing,
   REQUIRE(read.ok());
   CHECK_FALSE(read->has_value());
   CHECK(h.versions("p").empty());
+}
+
+BOTH_BACKENDS(node_entry_reads_back,
+              "a node's directory entry is refused unless it reads back") {
+  const std::string longest(max_node_address_bytes, 'a');
+  REQUIRE(renew_lease(h.inner(), "alpha", 1, longest, 10'000, h.now()).ok());
+  {
+    auto txn = h.inner().begin_read();
+    REQUIRE(txn.ok());
+    auto entry = read_node(**txn, "alpha");
+    REQUIRE_MESSAGE(entry.ok(), entry.err().to_string());
+    REQUIRE(entry->has_value());
+    CHECK((*entry)->address == longest);
+  }
+  auto too_long = renew_lease(h.inner(), "alpha", 1, longest + "a", 10'000,
+                              h.now());
+  REQUIRE_FALSE(too_long.ok());
+  CHECK(too_long.err().code() == errc::invalid_argument);
+  auto endless = renew_lease(h.inner(), "alpha", 1, "",
+                             std::numeric_limits<std::int64_t>::max(), h.now());
+  REQUIRE_FALSE(endless.ok());
+  CHECK(endless.err().code() == errc::invalid_argument);
 }

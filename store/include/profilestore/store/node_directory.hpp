@@ -14,6 +14,7 @@
 // (every save names its session and is refused once the lock moved).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -46,9 +47,16 @@ list_nodes(read_transaction& txn);
 bool owner_lease_expired(const std::optional<node_entry>& entry,
                          const session_ref& owner, std::int64_t now);
 
+// The longest address a node may record: decode_node_entry reads entries of
+// at most 4096 bytes, and an entry it cannot read vouches for nothing.
+inline constexpr std::size_t max_node_address_bytes = 1024;
+
 // Renews (or creates) the lease of `node` until now + lease_ms in its own
 // durable write transaction. Refused with errc::conflict when the directory
-// already holds a newer incarnation of the node (this process was replaced).
+// already holds a newer incarnation of the node (this process was replaced),
+// and with errc::invalid_argument for an address over
+// max_node_address_bytes or a lease that is not positive or runs past the
+// int64 range.
 result<node_entry> renew_lease(backend& b, std::string_view node,
                                std::uint64_t incarnation,
                                std::string_view address, std::int64_t lease_ms,
