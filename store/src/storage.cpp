@@ -59,7 +59,15 @@ result<loaded_key> load_current(read_transaction& txn, std::string_view store,
   auto latest = read_version(txn, store, key, out.head->latest_version);
   if (!latest)
     return std::move(latest).err();
-  if (!*latest || (*latest)->info.deleted)
+  if (!*latest) {
+    // The head names a version that is not there. Every write puts a
+    // version and its head in one transaction, and pruning never removes
+    // the latest, so the bytes are damaged: the key reads as corrupt (a
+    // start then replaces it and says so, OnOverwrite), not as absent.
+    out.current.corrupt = true;
+    return out;
+  }
+  if ((*latest)->info.deleted)
     return out;
   auto rec = keep_data ? decode_record((*latest)->record_bytes, limits)
                        : decode_record_without_data((*latest)->record_bytes,
@@ -615,26 +623,51 @@ storage::get(std::string_view store, std::string_view key,
   auto txn = backend_.begin_read();
   if (!txn)
     return std::move(txn).err();
-  auto found = version ? read_version(**txn, store, key, *version)
-                       : read_latest(**txn, store, key);
-  if (!found)
-    return std::move(found).err();
-  if (!*found || (*found)->info.deleted)
-    return std::optional<read_reply>{};
-  read_reply out;
-  out.info = (*found)->info;
-  auto rec = decode_record((*found)->record_bytes,
-                           options_.limits.record_decode);
-  if (rec) {
-    out.rec = std::move(*rec);
-  } else if (rec.err().code() == errc::unsupported_format) {
-    return std::move(rec).err();
-  } else {
+  auto overwritten = [&](key_info info) {
+    read_reply out;
+    out.info = std::move(info);
     out.rec = make_new_profile(template_data ? *template_data : std::string{},
                                out.info.updated_time);
     out.rec.was_overwritten = true;
     out.overwritten = true;
+    return std::optional<read_reply>{std::move(out)};
+  };
+  std::optional<head_entry> head;
+  if (!version) {
+    auto read = read_head(**txn, store, key);
+    if (!read)
+      return std::move(read).err();
+    head = std::move(*read);
+    if (!head || head->deleted)
+      return std::optional<read_reply>{};
   }
+  auto found = read_version(**txn, store, key,
+                            version ? *version : head->latest_version);
+  if (!found)
+    return std::move(found).err();
+  if (!*found) {
+    if (version)
+      return std::optional<read_reply>{};
+    // The head names a version that is not there: damaged bytes, read as
+    // a corrupt record (as load_current does), not as an absent key.
+    key_info info;
+    info.version = head->latest_version;
+    info.created_time = head->created_time;
+    info.version_created_time = head->version_created_time;
+    info.updated_time = head->updated_time;
+    return overwritten(std::move(info));
+  }
+  if ((*found)->info.deleted)
+    return std::optional<read_reply>{};
+  auto rec = decode_record((*found)->record_bytes,
+                           options_.limits.record_decode);
+  if (!rec && rec.err().code() == errc::unsupported_format)
+    return std::move(rec).err();
+  if (!rec)
+    return overwritten((*found)->info);
+  read_reply out;
+  out.info = (*found)->info;
+  out.rec = std::move(*rec);
   return std::optional<read_reply>{std::move(out)};
 }
 

@@ -337,6 +337,12 @@ result<key_info> write_version(write_transaction& txn, std::string_view store,
   }
   bool appended = false;
   key_info info = plan_version(head, w, now, policy, appended);
+  // Only damaged bytes reach the last version number; the next would wrap
+  // to 0 and sort before every other version of the key.
+  if (appended && head && info.version <= head->latest_version)
+    return make_error(errc::corrupt_record,
+                      "the key's version numbers are used up (its head names "
+                      "the largest version there is: damaged bytes)");
   if (w.user_ids)
     info.user_ids = *w.user_ids;
   info.key_metadata = w.key_metadata.empty() ? empty_msgpack_map

@@ -240,3 +240,61 @@ BOTH_BACKENDS(node_entry_reads_back,
   REQUIRE_FALSE(endless.ok());
   CHECK(endless.err().code() == errc::invalid_argument);
 }
+
+namespace {
+
+// Deletes version `version` of `key` behind storage's back (damage).
+void drop_version(store_harness& h, const std::string& key,
+                  std::uint64_t version) {
+  auto txn = h.inner().begin_write();
+  REQUIRE(txn.ok());
+  REQUIRE((*txn)->del(table::versions, versions_key(test_store, key, version)).ok());
+  REQUIRE((*txn)->commit().ok());
+}
+
+} // namespace
+
+BOTH_BACKENDS(head_without_its_version,
+              "a head naming a version that is gone reads as corrupt, not "
+              "absent") {
+  h.start("p", owner_a);
+  REQUIRE(h.save("p", h.save_of(owner_a, value::object({{"coins", 3}}),
+                                final_action::release))
+            .ok());
+  drop_version(h, "p", h.versions("p").back().version);
+
+  auto read = h.store().get(test_store, "p", std::nullopt,
+                            h.template_data().get());
+  REQUIRE(read.ok());
+  REQUIRE(read->has_value());
+  CHECK((*read)->overwritten);
+  CHECK(value_of((*read)->rec.data) == value_of(*h.template_data()));
+
+  auto next = h.start("p", owner_b);
+  CHECK(next.outcome == start_outcome::started);
+  CHECK(next.overwritten);
+}
+
+BOTH_BACKENDS(version_numbers_used_up,
+              "a write to a key whose head names the last version number is "
+              "refused instead of wrapping to 0") {
+  h.start("p", owner_a);
+  head_entry head;
+  head.latest_version = std::numeric_limits<std::uint64_t>::max();
+  head.created_time = head.version_created_time = head.updated_time = h.now();
+  {
+    auto txn = h.inner().begin_write();
+    REQUIRE(txn.ok());
+    REQUIRE((*txn)->put(table::heads, heads_key(test_store, "p"),
+                        encode_head_entry(head)).ok());
+    REQUIRE((*txn)->commit().ok());
+  }
+  start_session_request req;
+  req.requester = owner_b;
+  req.steal = true;
+  auto started = h.run(start_session_op{test_store, "p", req, h.template_data()});
+  REQUIRE_FALSE(started.ok());
+  CHECK(started.err().code() == errc::corrupt_record);
+  for (const auto& v : h.versions("p"))
+    CHECK(v.version != 0);
+}
