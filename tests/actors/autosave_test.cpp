@@ -540,14 +540,6 @@ TEST_CASE("LastSavedData stays the last durable data through failed commits and 
   REQUIRE_OK(rt.end(*p));
 }
 
-// Moves virtual time by `d` and runs every actor but the store writer, whose
-// mailbox keeps what it got: a writer that does not answer.
-void advance_without_writer(runtime& rt, duration d) {
-  rt.run_except(rt.storage.writer);
-  rt.sched.clock().advance_time(d);
-  rt.run_except(rt.storage.writer);
-}
-
 TEST_CASE("a save the writer does not answer within STORE_REQUEST_TIMEOUT fails with timeout and is retried") {
   runtime rt;
   REQUIRE_OK(rt.n->set_constant("STORE_REQUEST_TIMEOUT", 5));
@@ -557,9 +549,9 @@ TEST_CASE("a save the writer does not answer within STORE_REQUEST_TIMEOUT fails 
   REQUIRE(p.ok());
   REQUIRE_OK(rt.update(*p, add_coins(6)));
   auto saved = rt.ask_unit_later(p->actor, save_atom::value);
-  advance_without_writer(rt, 4s);
+  rt.advance_without_writer(4s);
   CHECK_FALSE(saved->has_value()); // not yet: 4 s of 5
-  advance_without_writer(rt, 2s);
+  rt.advance_without_writer(2s);
   REQUIRE(saved->has_value());
   REQUIRE_FALSE(saved->value().ok());
   CHECK(saved->value().err().code() == errc::timeout);
@@ -581,7 +573,7 @@ TEST_CASE("a start the writer does not answer within STORE_REQUEST_TIMEOUT is re
   auto errors = rt.watch_errors();
   auto players = rt.open_value("players");
   auto started = rt.start_later(*rt.n, players, "user-1");
-  advance_without_writer(rt, 6s);
+  rt.advance_without_writer(6s);
   CHECK_FALSE(started->has_value()); // timed out, retrying
   REQUIRE_FALSE(errors->empty());
   CHECK(errors->back().code == errc::timeout);

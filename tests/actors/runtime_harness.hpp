@@ -226,6 +226,15 @@ struct runtime : test_system {
     run();
   }
 
+  // Moves virtual time by `d` and runs every actor but the store writer,
+  // whose mailbox keeps what it got: a writer that does not answer (until
+  // the next run() or advance()).
+  void advance_without_writer(duration d) {
+    run_except(storage.writer);
+    sched.clock().advance_time(d);
+    run_except(storage.writer);
+  }
+
   store_actor_options store_options() {
     store_actor_options o;
     o.storage = options.storage;
