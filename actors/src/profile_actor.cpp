@@ -3,7 +3,10 @@
 //  active --save()/auto-save--> saving --reply--> active
 //  active --end_session/shutdown/force load--> ending: on_last_save, then the
 //         final save (release, or handoff to the requester); on success the
-//         session ends (on_session_end) and the actor quits.
+//         session ends (on_session_end) and the actor quits. An ordinary save
+//         in flight when the ending begins goes first; whatever its reply
+//         (committed, another node waiting, refused for its content), the
+//         final save follows it, unless the lock was lost (not_owner).
 //  any save refused with not_owner: the lock was lost (stolen, overwritten by
 //         set, expired): on_session_end without on_last_save, quit, and no
 //         further write is possible (fencing in storage).
@@ -13,7 +16,9 @@
 //         profile active again.
 //  a storage failure (commit failed, disk full, timeout): reported (critical
 //         state counting), retried with backoff 1, 2, 4, 8, 16, 20 s; a final
-//         save is retried until it succeeds or the node stops.
+//         save is retried until it succeeds or the node stops. A final save
+//         that timed out and then commits all the same ends the session as
+//         saved, before its retry can be refused for the lock it released.
 //  lent to a transaction: other messages wait in the mailbox and save
 //         replies are deferred until the transaction returns the profile.
 // At most one save is in flight; requests meanwhile coalesce into the next.
@@ -97,15 +102,29 @@ public:
   // profile is pending while saves go on: armed when a save starts and none
   // is pending; when it fires early (the save it was armed for is done) it
   // is re-armed for the save in flight. A reply carries the number of its
-  // save and is ignored once that save timed out.
+  // save and is ignored once that save timed out, except the success of a
+  // final save while the profile is still ending (on_late_final_saved).
   std::uint64_t save_seq = 0; // the number of the save in flight
   bool in_flight_final = false;
-  caf::actor_clock::time_point save_sent{};
   bool deadline_pending = false;
   unsigned failures = 0;
+  // After the small fields, which share one word: an idle profile's size is
+  // a target (docs/design.md).
+  caf::actor_clock::time_point save_sent{};
 
   bool lent = false;
   bool told_node_ended = false;
+
+  // The highest update id whose fate this session knows. Every update up to
+  // it was committed before a queue storage reported to this session (the
+  // start record, a save's reply) or came in a notice (storage sends the
+  // notices of a key in id order, the reply of a save before the notices of
+  // later commits), so an update up to it that is not in the queue as last
+  // reported is gone: removed by this session or an earlier one, or cleared
+  // by its sender. A notice of such an update arrived late (it waited in the
+  // node's mailbox while replies came straight from the writer) and must not
+  // bring it back. Ids of a key only grow.
+  std::uint64_t updates_known_through = 0;
 
   // What only a busy profile needs, allocated on first use: an idle
   // profile (most of them, most of the time) keeps two null pointers
@@ -171,6 +190,8 @@ public:
     shared = std::move(a.shared);
     if (!a.rec.updates.empty())
       update_book().stored = a.rec.updates;
+    updates_known_through = a.rec.last_update_id;
+    note_known_ids(a.rec.updates);
     merge_updates(a.rec.updates);
   }
 
@@ -226,6 +247,34 @@ public:
       p.msg.data = std::move(*decoded);
       bk().inbox.emplace(u.id, std::move(p));
     }
+  }
+
+  // A queue storage reported: its ids are known from now on.
+  void note_known_ids(const std::vector<queued_update>& updates) {
+    for (const auto& u : updates)
+      updates_known_through = std::max(updates_known_through, u.id);
+  }
+
+  // Whether a notice tells of an update this session knows to be gone
+  // (updates_known_through): a late notice, to be dropped.
+  bool is_stale_notice(const queued_update& update) const {
+    if (update.id > updates_known_through)
+      return false;
+    const auto& queue = stored_updates();
+    return std::none_of(queue.begin(), queue.end(), [&](const queued_update& u) {
+      return u.id == update.id;
+    });
+  }
+
+  // A sender's new or changed update (a message, a global update), told at
+  // once by storage through the node.
+  void on_notice(const queued_update& update) {
+    if (is_stale_notice(update))
+      return;
+    updates_known_through = std::max(updates_known_through, update.id);
+    note_sent_update(update);
+    merge_updates({update});
+    deliver_messages();
   }
 
   // Messages in the inbox that no handler has processed yet.
@@ -344,8 +393,12 @@ public:
     self->request(writer, caf::infinite, std::move(op))
       .then(
         [this, final, seq](applied_op& applied) {
-          if (seq != save_seq)
-            return; // timed out already
+          if (seq != save_seq) {
+            // Timed out already: see on_late_final_saved.
+            if (final && ending)
+              on_late_final_saved(applied);
+            return;
+          }
           if (lent) {
             bk().deferred.emplace_back([this, final, applied, seq]() mutable {
               if (seq == save_seq)
@@ -415,6 +468,7 @@ public:
     for (auto id : sent_processed)
       bk().processed.erase(id);
     failures = 0;
+    note_known_ids(reply.updates);
     merge_updates(reply.updates);
     note_stored_updates(reply.updates);
   }
@@ -467,13 +521,34 @@ public:
       finish(true);
       return;
     }
-    if (reply.force_load && !reply.force_load->same_process(session_)) {
+    // Another node waits for the key: end, handing the lock over. A profile
+    // that is ending already only learns whom to hand it to.
+    if (reply.force_load && !reply.force_load->same_process(session_))
       begin_end(last_save_reason::external, reply.force_load);
+    deliver_messages(); // nothing while ending
+    send_next_save();
+  }
+
+  // After a save that was not final (committed or refused): the next one,
+  // if any is due and none is in flight. An ending profile always has its
+  // final save to send: begin_end found this save in flight and left the
+  // final save for now.
+  void send_next_save() {
+    if (saving)
       return;
-    }
-    deliver_messages();
-    if (save_again || !bk().waiting_next.empty())
+    if (ending || save_again || !bk().waiting_next.empty())
       start_save();
+  }
+
+  // A final save that timed out committed after all (its reply comes before
+  // the reply of any retry: the writer answers in order). The lock went with
+  // it, so a retry can only be refused with not_owner, and the session ended
+  // with that save's data: it ends as saved. (LastSavedData becomes the data
+  // of the final save sent last, which differs from the committed one only
+  // by what on_save hooks changed in between: the profile took no other
+  // change while ending.)
+  void on_late_final_saved(applied_op& applied) {
+    on_saved(true, applied);
   }
 
   void on_save_failed(const error& e, bool final) {
@@ -497,7 +572,11 @@ public:
           rp.deliver(to_caf_error(e));
         bk().waiting_end.clear();
       }
-      if (!bk().waiting_next.empty())
+      // An end asked while this ordinary save was in flight still sends its
+      // final save, whose own refusal (above) answers the end. A save merely
+      // coalesced (save_again) waits for the next tick, as before: it would
+      // most likely be refused for the same content.
+      if (ending || !bk().waiting_next.empty())
         start_save();
       return;
     }
@@ -685,10 +764,7 @@ caf::behavior profile_behavior(profile_actor* self,
         st.start_save();
     },
     [self](notify_atom, const queued_update& update) {
-      auto& st = self->state;
-      st.note_sent_update(update);
-      st.merge_updates({update});
-      st.deliver_messages();
+      self->state.on_notice(update);
     },
     [self](update_atom, const context_fn& fn) -> caf::result<caf::unit_t> {
       auto& st = self->state;
