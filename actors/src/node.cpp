@@ -26,6 +26,15 @@ duration facade_request_timeout(const shared_node_state& shared) {
          + std::chrono::seconds(1);
 }
 
+duration facade_transact_timeout(const shared_node_state& shared,
+                                 std::size_t profiles) {
+  // A little more than the node's own bound for this transact, so that its
+  // answer (even a timeout error) arrives before the facade gives up, never
+  // while the transaction may still commit.
+  auto t = shared.current_constants().store_request_timeout;
+  return transact_timeout(t, profiles) + std::chrono::seconds(1);
+}
+
 duration facade_start_timeout(const shared_node_state& shared) {
   auto c = shared.current_constants();
   return c.start_session_timeout + c.store_request_timeout
@@ -113,8 +122,7 @@ result<store<value>> node::open(const std::string& name, const value& tmpl) {
 
 result<void> node::transact(std::vector<profile_handle> profiles,
                             transact_fn fn) {
-  // Borrowing, running and one commit: allow for each step's bound.
-  auto timeout = facade_request_timeout(*shared_) * 3;
+  auto timeout = facade_transact_timeout(*shared_, profiles.size());
   return detail::ask_unit(*sys_, actor_, timeout, transact_atom::value,
                           std::move(profiles), std::move(fn));
 }

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <deque>
+#include <map>
 #include <optional>
 #include <set>
 #include <unordered_map>
@@ -60,7 +61,6 @@ struct start_attempt {
   // attempt waits for its end (ended_atom), at most START_SESSION_TIMEOUT.
   bool waiting_for_end = false;
   std::uint64_t attempt = 0; // node-wide number of the attempt last sent
-  clock_point sent{};        // when it was sent
   unsigned conflicts = 0;
   unsigned failures = 0;
 };
@@ -86,6 +86,13 @@ struct active_entry {
 // ms with one group per burst, and at p90 11.0 against 13.5 ms; groups of
 // 128 were worse than 256 (more messages and commits).
 constexpr std::size_t max_start_group = 256;
+
+// A start attempt sent to a writer and not yet answered (or timed out).
+struct attempt_in_flight {
+  std::string rk;      // its start's registry key
+  std::uint64_t id = 0; // its start's id
+  clock_point sent;
+};
 
 struct queued_start {
   caf::actor writer;
@@ -134,9 +141,14 @@ struct node_state {
   // flight, times out the ones older than that.
   std::uint64_t next_attempt = 0;
   bool start_sweep_pending = false;
-  // Attempts the sweep timed out (and counted off writes_in_flight) whose
-  // answer has not come yet.
-  std::set<std::uint64_t> timed_out_attempts;
+  // Every start attempt counted in writes_in_flight and neither answered nor
+  // timed out yet, by attempt number (so in the order sent), whether or not
+  // its start still goes on: a start given up or superseded while its
+  // attempt is in flight leaves it here, and the sweep counts it off within
+  // STORE_REQUEST_TIMEOUT even if the writer never answers (a storage node
+  // that died). An answer for an attempt not found here came after the
+  // sweep counted it off.
+  std::map<std::uint64_t, attempt_in_flight> attempts_in_flight;
 
   // Start attempts for a writer beside this node (not over a storage
   // connection) wait here while the node handles the messages queued before
@@ -169,13 +181,39 @@ bool is_session_of(const node_state& s, const active_entry& e,
          && session.node == s.node_name;
 }
 
-// The registry key a storage notice about (store, key) concerns: a notice
-// from the mock store's writer is about a mock key.
+// Whether the message being handled comes from the mock stores' writer: a
+// storage notice from it is about a mock key.
+bool from_mock_writer(node_actor* self) {
+  auto& s = self->state;
+  return s.mock.writer && self->current_sender() == s.mock.writer.address();
+}
+
+// The registry key a storage notice about (store, key) concerns.
 std::string noticed_key(node_actor* self, const std::string& store,
                         const std::string& key) {
-  auto& s = self->state;
-  bool mock = s.mock.writer && self->current_sender() == s.mock.writer.address();
-  return registry_key(mock, store, key);
+  return registry_key(from_mock_writer(self), store, key);
+}
+
+// Whether `session` is the active session of the key `rk` on this node.
+bool is_active_here(const node_state& s, const std::string& rk,
+                    const session_ref& session) {
+  auto i = s.active.find(rk);
+  return i != s.active.end() && is_session_of(s, i->second, session);
+}
+
+// Whether `requester` is a start request of this process for `rk` that this
+// node gave up (cancelled, timed out, superseded, refused by a shutdown):
+// request ids are never reused within an incarnation, so a request of this
+// process that is neither the key's start in progress nor its active
+// session is one nobody waits for any more.
+bool is_given_up_request(const node_state& s, const std::string& rk,
+                         const session_ref& requester) {
+  if (requester.node != s.node_name || requester.incarnation != s.incarnation)
+    return false;
+  auto i = s.starting.find(rk);
+  if (i != s.starting.end() && i->second.id == requester.id)
+    return false;
+  return !is_active_here(s, rk, requester);
 }
 
 constants consts(node_actor* self) {
@@ -199,9 +237,10 @@ bool counts_as_critical(errc code) {
          || code == errc::unreachable || code == errc::internal;
 }
 
-const store_actors& storage_for(node_actor* self, const store_spec& spec) {
+// The live storage, or the mock stores' (spawned on first use).
+const store_actors& storage_for(node_actor* self, bool mock) {
   auto& s = self->state;
-  if (!spec.mock)
+  if (!mock)
     return s.live;
   if (!s.mock.writer) {
     s.mock = spawn_store_actors(self->system(),
@@ -213,6 +252,10 @@ const store_actors& storage_for(node_actor* self, const store_spec& spec) {
                caf::actor_cast<caf::actor>(self));
   }
   return s.mock;
+}
+
+const store_actors& storage_for(node_actor* self, const store_spec& spec) {
+  return storage_for(self, spec.mock);
 }
 
 // ---- signals and the critical state ----------------------------------------
@@ -339,10 +382,17 @@ bool start_timed_out(node_actor* self, const start_attempt& a) {
   return self->clock().now() - a.first_time >= consts(self).start_session_timeout;
 }
 
-// A start nobody waits for any more took the lock: give it back at once.
-void release_orphan(node_actor* self, const store_spec& spec,
+// A start nobody waits for any more took the lock: give it back at once,
+// with the record `rec` as that start found it (nobody else can have saved
+// since: the lock is that start's). Never a session active on this node: its
+// profile owns the lock now (a late answer of the attempt whose hand-off made
+// it active, say) and its own final save releases it. The release is fenced
+// by the session's id, so a lock taken since by anyone else stays theirs.
+void release_orphan(node_actor* self, bool mock, const std::string& store,
                     const std::string& key, const session_ref& session,
                     const record& rec) {
+  if (is_active_here(self->state, registry_key(mock, store, key), session))
+    return;
   save_request req;
   req.session = session;
   req.data = rec.data;
@@ -352,14 +402,15 @@ void release_orphan(node_actor* self, const store_spec& spec,
   req.final = final_action::release;
   flush_starts(self);
   self->state.writes_in_flight++;
-  self->request(storage_for(self, spec).writer, consts(self).store_request_timeout,
-                save_op{spec.name, key, std::move(req)})
+  self->request(storage_for(self, mock).writer,
+                consts(self).store_request_timeout,
+                save_op{store, key, std::move(req)})
     .then(
       [self](applied_op&) {
         self->state.writes_in_flight--;
         check_shutdown_done(self);
       },
-      [self, name = spec.name, key](caf::error& err) {
+      [self, name = store, key](caf::error& err) {
         self->state.writes_in_flight--;
         auto e = from_caf_error(err);
         // not_owner: a newer session (of this node, rule S2) already
@@ -368,6 +419,26 @@ void release_orphan(node_actor* self, const store_spec& spec,
           signal_error(self, e, name, key);
         check_shutdown_done(self);
       });
+}
+
+void release_orphan(node_actor* self, const store_spec& spec,
+                    const std::string& key, const session_ref& session,
+                    const record& rec) {
+  release_orphan(self, spec.mock, spec.name, key, session, rec);
+}
+
+// Storage handed the lock of (store, key) to `requester`, a request this node
+// gave up (is_given_up_request) after it asked for the lock: its withdrawal
+// reached the writer before the owner's final save, which then handed the
+// lock to it. Nobody would use or release that lock, and others would wait
+// for SESSION_STEAL: release it at once. `current` is the record as the
+// hand-off left it; without it (it no longer names the requester, or the
+// writer could not read it) there is no lock of this node's to release.
+void release_given_up(node_actor* self, bool mock, const std::string& store,
+                      const std::string& key, const session_ref& requester,
+                      const read_result& current) {
+  if (current.found && current.found->rec.meta.active_session == requester)
+    release_orphan(self, mock, store, key, requester, current.found->rec);
 }
 
 // A start given up (cancelled, timed out, refused by a shutdown) after it
@@ -500,7 +571,10 @@ void on_start_reply(node_actor* self, const std::string& rk, std::uint64_t id,
     // This start was superseded, cancelled or refused by a shutdown while
     // its attempt was in flight: give back a lock it took, and withdraw a
     // request it left in ForceLoadSession unless a newer start or session of
-    // the key on this node takes over.
+    // the key on this node takes over. Or it has become the key's active
+    // session meanwhile (storage's hand-off notice came first; this answer
+    // is of an attempt the sweep timed out): then release_orphan leaves the
+    // lock to the session.
     if (reply.outcome == start_outcome::started && reply.rec)
       release_orphan(self, *spec, key,
                      session_ref{s.node_name, s.incarnation, id}, *reply.rec);
@@ -639,6 +713,18 @@ void on_start_error(node_actor* self, const std::string& rk, std::uint64_t id,
                      retry_atom::value, rk, id, ++a.retry_generation);
 }
 
+// Counts a new attempt of the start `id` of `rk` in flight (writes_in_flight,
+// attempts_in_flight) until its answer or the sweep; returns its number.
+std::uint64_t count_attempt(node_actor* self, const std::string& rk,
+                            std::uint64_t id) {
+  auto& s = self->state;
+  auto attempt = ++s.next_attempt;
+  s.attempts_in_flight.emplace(
+    attempt, attempt_in_flight{rk, id, self->clock().now()});
+  s.writes_in_flight++;
+  return attempt;
+}
+
 void try_start(node_actor* self, const std::string& rk, std::uint64_t id) {
   auto& s = self->state;
   auto i = s.starting.find(rk);
@@ -680,10 +766,8 @@ void try_start(node_actor* self, const std::string& rk, std::uint64_t id) {
   op.request.first_attempt = a.first;
   op.request.assume_dead_ms = c.assume_dead.count();
   op.template_data = a.spec->template_bytes;
-  s.writes_in_flight++;
   a.in_flight = true;
-  a.attempt = ++s.next_attempt;
-  a.sent = self->clock().now();
+  a.attempt = count_attempt(self, rk, id);
   if (!s.start_sweep_pending)
     arm_start_sweep(self, c.store_request_timeout);
   const auto& storage = storage_for(self, *a.spec);
@@ -785,7 +869,7 @@ void fail_attempt(node_actor* self, const std::string& rk, std::uint64_t id,
 // already timed it out (and counted it off).
 bool settle_attempt(node_actor* self, std::uint64_t attempt) {
   auto& s = self->state;
-  if (s.timed_out_attempts.erase(attempt) > 0)
+  if (s.attempts_in_flight.erase(attempt) == 0)
     return false;
   s.writes_in_flight--;
   return true;
@@ -796,40 +880,42 @@ void arm_start_sweep(node_actor* self, duration after) {
   self->delayed_send(self, after, sweep_atom::value);
 }
 
-// The sweep: every attempt in flight longer than STORE_REQUEST_TIMEOUT fails
-// with errc::timeout (and retries like any storage failure).
+// The sweep: every attempt in flight longer than STORE_REQUEST_TIMEOUT is
+// counted off; if its start still waits for it, that start fails it with
+// errc::timeout (and retries like any storage failure). A late answer of an
+// attempt counted off here is then handled as a timed-out one (or, its start
+// gone, as an orphan's).
 void sweep_starts(node_actor* self) {
   auto& s = self->state;
   s.start_sweep_pending = false;
   auto timeout = consts(self).store_request_timeout;
   auto now = self->clock().now();
-  std::vector<std::pair<std::string, std::uint64_t>> expired;
-  std::optional<duration> next;
-  for (auto& [rk, a] : s.starting) {
-    if (!a.in_flight)
-      continue;
-    auto waited = std::chrono::duration_cast<duration>(now - a.sent);
-    if (waited >= timeout) {
-      expired.emplace_back(rk, a.id);
-    } else if (!next || timeout - waited < *next) {
-      next = timeout - waited;
-    }
-  }
-  for (auto& [rk, id] : expired) {
-    auto i = s.starting.find(rk);
-    if (i == s.starting.end() || i->second.id != id)
-      continue;
-    auto attempt = i->second.attempt;
-    s.timed_out_attempts.insert(attempt);
+  auto waited = [now](const attempt_in_flight& x) {
+    return std::chrono::duration_cast<duration>(now - x.sent);
+  };
+  // Attempts are numbered in the order sent: the first one still young
+  // enough ends the expired ones.
+  std::vector<std::pair<std::uint64_t, attempt_in_flight>> expired;
+  auto& pending = s.attempts_in_flight;
+  while (!pending.empty() && waited(pending.begin()->second) >= timeout) {
+    auto i = pending.begin();
+    expired.emplace_back(i->first, std::move(i->second));
+    pending.erase(i);
     s.writes_in_flight--;
-    on_start_error(self, rk, id, attempt,
+  }
+  for (auto& [attempt, x] : expired) {
+    auto i = s.starting.find(x.rk);
+    if (i == s.starting.end() || i->second.id != x.id
+        || i->second.attempt != attempt || !i->second.in_flight)
+      continue; // given up or superseded meanwhile: nobody waits for it
+    on_start_error(self, x.rk, x.id, attempt,
                    make_error(errc::timeout,
                               "the store writer did not answer a start of "
                                 + i->second.key
                                 + " within STORE_REQUEST_TIMEOUT"));
   }
-  if (next && !s.start_sweep_pending)
-    arm_start_sweep(self, *next);
+  if (!pending.empty() && !s.start_sweep_pending)
+    arm_start_sweep(self, timeout - waited(pending.begin()->second));
   check_shutdown_done(self);
 }
 
@@ -979,7 +1065,12 @@ caf::behavior node_behavior(node_actor* self, node_actor_args args) {
     [self](handed_atom, const std::string& store, const std::string& key,
            const session_ref& requester, read_result& current) {
       auto& s = self->state;
-      auto rk = noticed_key(self, store, key);
+      bool mock = from_mock_writer(self);
+      auto rk = registry_key(mock, store, key);
+      if (is_given_up_request(s, rk, requester)) {
+        release_given_up(self, mock, store, key, requester, current);
+        return;
+      }
       auto i = s.starting.find(rk);
       bool usable = current.found && requester.node == s.node_name
                     && requester.incarnation == s.incarnation
@@ -1207,9 +1298,9 @@ caf::behavior node_behavior(node_actor* self, node_actor_args args) {
       auto rp = self->make_response_promise();
       auto writer = storage_for(self, *profiles.front().store).writer;
       auto timeout = consts(self).store_request_timeout;
-      // Every step of the transaction is bounded by `timeout`: borrowing
-      // each profile, then the group save.
-      auto bound = timeout * static_cast<duration::rep>(profiles.size() + 2);
+      // Every step of the transaction is bounded: borrowing each profile by
+      // `timeout`, the group save by transact_group_save_timeouts of them.
+      auto bound = transact_timeout(timeout, profiles.size());
       auto txn = spawn_transaction(self->system(), std::move(profiles),
                                    std::move(fn), writer, timeout);
       // The answer is delivered here, in this actor: a response promise
@@ -1262,6 +1353,12 @@ caf::behavior node_behavior(node_actor* self, node_actor_args args) {
 }
 
 } // namespace
+
+duration transact_timeout(duration store_request_timeout, std::size_t profiles) {
+  return store_request_timeout
+         * static_cast<duration::rep>(profiles + transact_group_save_timeouts
+                                      + 1);
+}
 
 caf::actor spawn_node_actor(caf::actor_system& sys, node_actor_args args) {
   return sys.spawn(node_behavior, std::move(args));

@@ -29,6 +29,19 @@ struct node_actor_args {
 
 caf::actor spawn_node_actor(caf::actor_system& sys, node_actor_args args);
 
+// How many STORE_REQUEST_TIMEOUTs a transaction waits for the answer to its
+// group save before it gives its profiles back unsaved (transaction_actor.cpp
+// says why more than one).
+inline constexpr int transact_group_save_timeouts = 4;
+
+// How long the node waits for a transact of `profiles` profiles before it
+// answers errc::timeout: longer than the transaction's own worst case, one
+// STORE_REQUEST_TIMEOUT per borrowed profile plus
+// transact_group_save_timeouts for the group save, so the node passes on the
+// transaction's own answer. The blocking facade waits longer still
+// (facade_transact_timeout, node.hpp). Both derive from this function.
+duration transact_timeout(duration store_request_timeout, std::size_t profiles);
+
 // An actor for one transaction (messages.hpp: transact_atom): send it
 // (transact_atom) once; it answers caf::unit or the error, then quits.
 caf::actor spawn_transaction(caf::actor_system& sys,

@@ -10,9 +10,12 @@
 //
 // The facade's calls block the calling thread (never an actor's) until the
 // answer or a timeout (STORE_REQUEST_TIMEOUT; start_session: the start
-// timeout plus that), and return result<T>. Actor code uses the same
-// runtime without blocking: send the messages of messages.hpp to
-// node.actor() and to profile_handle::actor with request(...).then(...).
+// timeout plus that; transact of n profiles: (n + 5) x STORE_REQUEST_TIMEOUT,
+// see node::transact), each a little longer than the runtime's own bound so
+// that the runtime's answer, even a timeout error, comes first; they return
+// result<T>. Actor code uses the same runtime without blocking: send the
+// messages of messages.hpp to node.actor() and to profile_handle::actor with
+// request(...).then(...).
 //
 // Thread safety: a node and its store/profile objects may be used from any
 // threads at once.
@@ -291,6 +294,15 @@ public:
 
   // Every atomic multi-profile change: fn runs on all the profiles' data at
   // once and they are saved in one storage transaction, or none is changed.
+  // Waits facade_transact_timeout: (n + 5) x STORE_REQUEST_TIMEOUT + 1 s for
+  // n profiles, longer than the node's own bound, which is longer than the
+  // transaction's worst case (n borrows, each bounded by
+  // STORE_REQUEST_TIMEOUT, and the group save, by 4 of them). So the caller
+  // gets the transaction's own answer rather than a timeout of the facade's
+  // while the transaction still runs and may commit (a caller who retried
+  // then would trade twice). Only a writer stuck past the group save's wait
+  // leaves the outcome unknown: the transaction then gives its profiles back
+  // unchanged and answers errc::timeout, though storage may still commit it.
   result<void> transact(std::vector<profile_handle> profiles, transact_fn fn);
 
   // is_closing becomes true, new starts are refused, every session does its
@@ -313,6 +325,10 @@ private:
 // The timeouts the facade uses, from the node's current constants.
 duration facade_request_timeout(const shared_node_state& shared);
 duration facade_start_timeout(const shared_node_state& shared);
+// transact's wait for `profiles` profiles: strictly longer than the node's
+// own bound for them (transact_timeout in actors/src/node_actor.hpp).
+duration facade_transact_timeout(const shared_node_state& shared,
+                                 std::size_t profiles);
 
 template <class T>
 duration store<T>::request_timeout() const {
