@@ -8,11 +8,13 @@
 // 3. Saves them all in one save_group_op: one storage transaction, fencing
 //    checked for each; all or nothing.
 // 4. Returns every profile: on success with the save's outcome; on any
-//    failure with its data restored to the copy, so memory and storage agree
-//    that the transaction never happened.
+//    failure with what the function could change restored from the copy
+//    (transaction_access::snapshot), so memory and storage agree that the
+//    transaction never happened.
 #include <algorithm>
 #include <exception>
 #include <numeric>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -27,10 +29,49 @@
 
 namespace profilestore {
 
-// Gives the transaction write access to a borrowed profile's data slot.
+// What a transaction function can change through a borrowed profile's
+// context, kept so that a failed transaction puts all of it back: the data,
+// user ids, key metadata, meta tags, the asked locks and clears of queued
+// messages, and the asked save or end (a function that asked for its
+// profile's end and then failed must not end it).
 struct transaction_access {
-  static std::unique_ptr<profile_data>& data_slot(profile_context& c) {
-    return c.data_;
+  struct snapshot {
+    std::unique_ptr<profile_data> data;
+    std::vector<std::int64_t> user_ids;
+    value key_metadata;
+    value meta_tags;
+    std::set<std::uint64_t> lock_asked;
+    std::set<std::uint64_t> clear_asked;
+    bool save_asked = false;
+    bool end_asked = false;
+  };
+
+  static snapshot take(const profile_context& c) {
+    snapshot s;
+    s.data = c.data_->clone();
+    s.user_ids = c.user_ids_;
+    s.key_metadata = c.key_metadata_;
+    s.meta_tags = c.meta_tags_;
+    if (c.updates_) {
+      s.lock_asked = c.updates_->lock_asked;
+      s.clear_asked = c.updates_->clear_asked;
+    }
+    s.save_asked = c.save_asked_;
+    s.end_asked = c.end_asked_;
+    return s;
+  }
+
+  static void restore(profile_context& c, snapshot&& s) {
+    c.data_ = std::move(s.data);
+    c.user_ids_ = std::move(s.user_ids);
+    c.key_metadata_ = std::move(s.key_metadata);
+    c.meta_tags_ = std::move(s.meta_tags);
+    if (c.updates_) {
+      c.updates_->lock_asked = std::move(s.lock_asked);
+      c.updates_->clear_asked = std::move(s.clear_asked);
+    }
+    c.save_asked_ = s.save_asked;
+    c.end_asked_ = s.end_asked;
   }
 };
 
@@ -40,7 +81,8 @@ struct transaction_state {
   std::vector<profile_handle> profiles; // caller's order
   std::vector<std::size_t> order;       // borrow order
   std::vector<profile_context*> borrowed; // caller's order, null until lent
-  std::vector<std::unique_ptr<profile_data>> copies;
+  // Taken before the function runs, in the caller's order.
+  std::vector<transaction_access::snapshot> copies;
   transact_fn fn;
   caf::actor writer;
   duration timeout{};
@@ -49,6 +91,18 @@ struct transaction_state {
 };
 
 using transaction_actor = caf::stateful_actor<transaction_state>;
+
+// A transaction waits transact_group_save_timeouts store request timeouts
+// (node_actor.hpp) for the answer to its group save before it gives its
+// profiles back unsaved. More than one: giving them back restores their
+// data, and a group save the writer still commits after that leaves storage
+// with the trade and memory without it; the profiles' separate saves would
+// then write the trade's undoing one profile at a time, and a crash between
+// two of them makes half a trade durable. A writer that is merely behind (a
+// long queue, a slow commit) answers within this wait: it answers every
+// operation once its commit ended or failed. Only a writer stuck on its disk
+// (or a link to remote storage that loses requests without failing them)
+// outlasts it, and then memory and storage may disagree.
 
 // Hands every borrowed profile back; restores data unless saved.
 void give_back(transaction_actor* self, const std::vector<save_reply>* replies,
@@ -63,8 +117,8 @@ void give_back(transaction_actor* self, const std::vector<save_reply>* replies,
       out.reply = (*replies)[i];
       if (written != nullptr && i < written->size())
         out.written = (*written)[i];
-    } else if (i < s.copies.size() && s.copies[i]) {
-      transaction_access::data_slot(*s.borrowed[i]) = std::move(s.copies[i]);
+    } else if (i < s.copies.size()) {
+      transaction_access::restore(*s.borrowed[i], std::move(s.copies[i]));
     }
     self->send(s.profiles[i].actor, return_atom::value, std::move(out));
   }
@@ -79,7 +133,7 @@ void fail(transaction_actor* self, const error& e) {
 void run_and_commit(transaction_actor* self) {
   auto& s = self->state;
   for (auto* ctx : s.borrowed)
-    s.copies.push_back(ctx->data().clone());
+    s.copies.push_back(transaction_access::take(*ctx));
   result<void> outcome = error(errc::internal, "not run");
   try {
     outcome = s.fn(s.borrowed);
@@ -101,7 +155,10 @@ void run_and_commit(transaction_actor* self) {
   group.store = s.profiles.front().store->name;
   for (auto* ctx : s.borrowed)
     group.saves.push_back(prepare_group_save(*ctx));
-  self->request(s.writer, s.timeout, std::move(group))
+  // No CAF timeout on the group save: its answer, however late, decides
+  // what the profiles go back with (see transact_group_save_timeouts). The
+  // deadline message below bounds the wait instead.
+  self->request(s.writer, caf::infinite, std::move(group))
     .then(
       [self](applied_op& applied) {
         auto& replies = std::get<std::vector<save_reply>>(applied.reply);
@@ -109,6 +166,8 @@ void run_and_commit(transaction_actor* self) {
         give_back(self, &replies, &applied.group_written);
       },
       [self](caf::error& err) { fail(self, from_caf_error(err)); });
+  self->delayed_send(self, s.timeout * transact_group_save_timeouts,
+                     deadline_atom::value);
 }
 
 void borrow_next(transaction_actor* self, std::size_t step) {
@@ -151,6 +210,14 @@ caf::behavior transaction(transaction_actor* self,
       self->state.rp = self->make_response_promise();
       borrow_next(self, 0);
       return self->state.rp;
+    },
+    // The group save's wait ran out (run_and_commit); its answer, had it
+    // come, would have ended this actor.
+    [self](deadline_atom) {
+      fail(self, make_error(errc::timeout,
+                            "storage did not answer the transaction's group "
+                            "save in time; its profiles go back with their "
+                            "data as before the transaction"));
     },
   };
 }

@@ -576,6 +576,112 @@ TEST_CASE("transact restores both profiles when its function fails or throws") {
   CHECK(rt.commits() == commits);
 }
 
+TEST_CASE("a failed transact puts back everything its function changed, not only the data") {
+  runtime rt;
+  auto players = rt.open_value("players");
+  auto a = rt.start(players, "alice");
+  auto b = rt.start(players, "bob");
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  REQUIRE_OK(rt.update(*a, [](profile_context& c) {
+    c.add_user_id(1);
+    c.key_metadata()["region"] = "eu";
+    c.meta_tags()["tag"] = 1;
+  }));
+  REQUIRE_OK(rt.save(*a));
+  auto commits = rt.commits();
+  auto before = snap_of(rt, *a);
+
+  auto r = rt.transact({*a, *b}, [](std::vector<profile_context*>& ps) {
+    for (auto* c : ps) {
+      c->add_user_id(99);
+      c->key_metadata()["x"] = 1;
+      c->meta_tags()["y"] = 2;
+      c->lock_update(7);
+      c->clear_update(8);
+      c->save();
+      c->end_session();
+    }
+    return result<void>(make_error(errc::invalid_argument, "no trade"));
+  });
+  REQUIRE_FALSE(r.ok());
+  rt.run();
+  auto after = snap_of(rt, *a);
+  CHECK(after.user_ids == before.user_ids);
+  CHECK(after.key_metadata == before.key_metadata);
+  CHECK(after.active);
+  CHECK(snap_of(rt, *b).user_ids.empty());
+  CHECK(snap_of(rt, *b).active);
+  for (const auto* p : {&*a, &*b})
+    REQUIRE_OK(rt.update(*p, [](profile_context& c) {
+      CHECK(c.meta_tags().find("y") == nullptr);
+      CHECK(c.updates_to_lock().empty());
+      CHECK(c.updates_to_clear().empty());
+    }));
+  // Neither the asked save nor the asked end ran.
+  CHECK(rt.commits() == commits);
+}
+
+TEST_CASE("transact keeps its profiles until storage answers a late group save, so memory and storage agree") {
+  runtime rt;
+  REQUIRE_OK(rt.n->set_constant("STORE_REQUEST_TIMEOUT", 5));
+  auto players = rt.open_value("players");
+  auto a = rt.start(players, "alice");
+  auto b = rt.start(players, "bob");
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  REQUIRE_OK(rt.update(*a, set_coins(100)));
+  REQUIRE_OK(rt.save(*a));
+
+  auto done = rt.ask_unit_later(
+    rt.n->actor(), transact_atom::value, std::vector<profile_handle>{*a, *b},
+    transact_fn([](std::vector<profile_context*>& ps) {
+      add_coins(-30)(*ps[0]);
+      add_coins(30)(*ps[1]);
+      return result<void>{};
+    }));
+  // The group save waits in the writer's mailbox past two store request
+  // timeouts, then the writer commits it.
+  rt.advance_without_writer(6s);
+  rt.advance_without_writer(6s);
+  rt.run();
+  CHECK(stored_coins(*rt.stored("players", "alice")) == 70);
+  CHECK(stored_coins(*rt.stored("players", "bob")) == 30);
+  CHECK(coins_in(snap_of(rt, *a).data) == 70);
+  CHECK(coins_in(snap_of(rt, *b).data) == 30);
+  REQUIRE(done->has_value());
+  CHECK_MESSAGE(done->value().ok(), describe(done->value()));
+}
+
+TEST_CASE("transact gives its profiles back unchanged when storage never answers its group save") {
+  runtime rt;
+  REQUIRE_OK(rt.n->set_constant("STORE_REQUEST_TIMEOUT", 5));
+  auto players = rt.open_value("players");
+  auto a = rt.start(players, "alice");
+  auto b = rt.start(players, "bob");
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  REQUIRE_OK(rt.update(*a, set_coins(100)));
+  REQUIRE_OK(rt.save(*a));
+
+  auto done = rt.ask_unit_later(
+    rt.n->actor(), transact_atom::value, std::vector<profile_handle>{*a, *b},
+    transact_fn([](std::vector<profile_context*>& ps) {
+      add_coins(-30)(*ps[0]);
+      add_coins(30)(*ps[1]);
+      return result<void>{};
+    }));
+  for (int i = 0; i < 12; ++i)
+    rt.advance_without_writer(5s);
+  REQUIRE(done->has_value());
+  REQUIRE_FALSE(done->value().ok());
+  CHECK(done->value().err().code() == errc::timeout);
+  // 60 s: the transaction gave up and the profiles are back, unchanged
+  // (a snapshot asks the profile itself, which answers only when not lent).
+  CHECK(coins_in(snap_of(rt, *a).data) == 100);
+  CHECK(coins_in(snap_of(rt, *b).data) == 0);
+}
+
 TEST_CASE("transact refuses handles of ended sessions and a key given twice") {
   runtime rt;
   auto players = rt.open_value("players");

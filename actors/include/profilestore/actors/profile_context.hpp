@@ -105,7 +105,8 @@ public:
   void end_session() noexcept { end_asked_ = true; }
 
 protected:
-  // A transaction restores the data of a profile it borrowed.
+  // A failed transaction restores what its function changed in a profile it
+  // borrowed (transaction_actor.cpp).
   friend struct transaction_access;
 
   store_spec_ptr spec_;
