@@ -144,6 +144,8 @@ public:
     std::optional<session_ref> handoff_to;
     // Save replies that arrived while lent to a transaction.
     std::vector<std::function<void()>> deferred;
+    // The transaction this profile is lent to (monitored while lent).
+    caf::actor_addr borrower;
   };
   std::unique_ptr<bookkeeping> book_;
   std::unique_ptr<profile_hooks> hooks_;
@@ -722,6 +724,8 @@ void return_from_transaction(profile_actor* self, return_outcome& outcome,
                              const std::vector<std::uint64_t>& sent) {
   auto& st = self->state;
   st.lent = false;
+  self->demonitor(st.bk().borrower);
+  st.bk().borrower = nullptr;
   self->unbecome();
   self->set_default_handler(caf::print_and_drop);
   // Replies that arrived while lent answer saves sent before the lending,
@@ -757,6 +761,14 @@ caf::behavior profile_behavior(profile_actor* self,
   // sends nothing: one message less per session start.
   if (self->state.has_undelivered_messages())
     self->send(self, notify_atom::value);
+  // The only actor a profile monitors is the transaction it is lent to.
+  self->set_down_handler([self](caf::down_msg& down) {
+    auto& st = self->state;
+    if (!st.lent || !st.book_ || down.source != st.book_->borrower)
+      return;
+    return_outcome unsaved;
+    return_from_transaction(self, unsaved, {});
+  });
   return {
     [self](retry_atom, std::uint64_t generation) {
       auto& st = self->state;
@@ -828,6 +840,15 @@ caf::behavior profile_behavior(profile_actor* self,
       st.lent = true;
       auto sent = std::make_shared<std::vector<std::uint64_t>>(
         st.bk().processed.begin(), st.bk().processed.end());
+      // A transaction that ends without returning the profile (one that
+      // gave up on this lend while it waited in the mailbox behind another
+      // transaction, and quit) would leave it lent for good, every other
+      // message parked: the borrower is monitored, and its end returns the
+      // profile as a failed transaction would (its data as the borrower
+      // left it, which is unchanged unless the borrower died while running
+      // its function).
+      st.bk().borrower = caf::actor_cast<caf::actor_addr>(self->current_sender());
+      self->monitor(st.bk().borrower);
       self->set_default_handler(caf::skip);
       self->become(caf::keep_behavior,
                    [self, sent](return_atom, return_outcome& outcome) {

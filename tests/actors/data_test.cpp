@@ -682,6 +682,44 @@ TEST_CASE("transact gives its profiles back unchanged when storage never answers
   CHECK(coins_in(snap_of(rt, *b).data) == 0);
 }
 
+TEST_CASE("a profile whose lend a transaction gave up on is not left lent to it") {
+  runtime rt;
+  REQUIRE_OK(rt.n->set_constant("STORE_REQUEST_TIMEOUT", 5));
+  auto players = rt.open_value("players");
+  auto a = rt.start(players, "alice");
+  auto b = rt.start(players, "bob");
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  auto move = [](std::vector<profile_context*>& ps) {
+    add_coins(1)(*ps.front());
+    return result<void>{};
+  };
+  // The first transaction borrows both and waits for the writer; the
+  // second's lend of alice waits behind it in her mailbox until the second
+  // gives up and ends.
+  auto first = rt.ask_unit_later(rt.n->actor(), transact_atom::value,
+                                 std::vector<profile_handle>{*a, *b},
+                                 transact_fn(move));
+  rt.run_except(rt.storage.writer);
+  auto second = rt.ask_unit_later(rt.n->actor(), transact_atom::value,
+                                  std::vector<profile_handle>{*a},
+                                  transact_fn(move));
+  rt.run_except(rt.storage.writer);
+  rt.advance_without_writer(6s);
+  REQUIRE(second->has_value());
+  CHECK((*second)->err().code() == errc::timeout);
+  // The writer answers: the first transaction returns alice, who then
+  // finds the second's lend, lends herself to the ended transaction, and
+  // must come back.
+  rt.run();
+  REQUIRE(first->has_value());
+  CHECK_MESSAGE((*first)->ok(), describe(**first));
+  REQUIRE_OK(rt.update(*a, add_coins(10)));
+  CHECK(coins_in(snap_of(rt, *a).data) == 11);
+  REQUIRE_OK(rt.end(*a));
+  CHECK(stored_coins(*rt.stored("players", "alice")) == 11);
+}
+
 TEST_CASE("transact refuses handles of ended sessions and a key given twice") {
   runtime rt;
   auto players = rt.open_value("players");
