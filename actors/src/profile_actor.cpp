@@ -44,6 +44,14 @@
 
 namespace profilestore {
 
+namespace {
+// What a message handler's `processed` callback marks (deliver_messages).
+struct processed_mark {
+  bool done = false;
+  bool open = true; // false once the handler returned
+};
+} // namespace
+
 duration first_auto_save_delay(std::uint64_t spread_index, duration period) {
   constexpr double golden = 0.61803398874989484820;
   double x = static_cast<double>(spread_index + 1) * golden;
@@ -298,8 +306,18 @@ public:
       auto& p = i->second;
       while (!done && p.offered_to < hooks().message_handlers.size()) {
         auto& handler = hooks().message_handlers[p.offered_to++];
-        std::function<void()> mark = [&done] { done = true; };
+        // `processed` counts only while the handler runs (its changes are
+        // in the data then, on this actor's thread). A handler may keep a
+        // copy of it; a later call does nothing instead of writing to this
+        // frame.
+        auto mark_state = std::make_shared<processed_mark>();
+        std::function<void()> mark = [mark_state] {
+          if (mark_state->open)
+            mark_state->done = true;
+        };
         guarded("a message handler", [&] { handler(*this, p.msg, mark); });
+        mark_state->open = false;
+        done = mark_state->done;
       }
       if (done) {
         bk().processed.insert(i->first);

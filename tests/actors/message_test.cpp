@@ -234,6 +234,33 @@ TEST_CASE("a handler added later gets the messages no handler processed") {
   CHECK(stored_coins(*rec) == 5);
 }
 
+TEST_CASE("a processed callback kept and called after its handler returned does nothing") {
+  runtime rt;
+  auto players = rt.open_value("players");
+  auto kept = std::make_shared<std::function<void()>>();
+  start_options o;
+  o.hooks.message_handlers.push_back(
+    [kept](profile_context&, const incoming_message&,
+           const std::function<void()>& processed) { *kept = processed; });
+  auto p = rt.start(players, "user-1", o);
+  REQUIRE(p.ok());
+  REQUIRE(rt.message(players, "user-1", gift(5)).ok());
+  rt.run();
+  REQUIRE(*kept);
+  // Later, outside the handler: no effect, and the message stays queued.
+  REQUIRE_OK(rt.update(*p, [kept](profile_context&) { (*kept)(); }));
+  REQUIRE_OK(rt.save(*p));
+  CHECK(queued_ids(*rt.stored("players", "user-1"))
+        == std::vector<std::uint64_t>{1});
+  // A handler added afterwards still gets it and processes it.
+  auto calls = std::make_shared<int>(0);
+  profile_hooks more;
+  more.message_handlers.push_back(gift_handler(calls));
+  REQUIRE_OK(rt.ask_unit(p->actor, hooks_atom::value, more));
+  CHECK(*calls == 1);
+  CHECK(rt.stored("players", "user-1")->updates.empty());
+}
+
 TEST_CASE("a message that no handler processed is offered again in the next session") {
   runtime rt;
   auto players = rt.open_value("players");

@@ -53,7 +53,11 @@ struct incoming_message {
 using profile_hook = std::function<void(profile_context&)>;
 using last_save_hook = std::function<void(profile_context&, last_save_reason)>;
 // Call `processed()` once the message's effect is in the data: the removal
-// from the queue is then saved in the same write as that data.
+// from the queue is then saved in the same write as that data. It counts
+// only during the handler's call (the profile's data belongs to its actor);
+// a call after the handler returned does nothing: the message goes on to
+// the next handler, and stays queued for a handler added later or the next
+// session if none processes it.
 using message_handler = std::function<void(
   profile_context&, const incoming_message&, const std::function<void()>&)>;
 using context_fn = std::function<void(profile_context&)>;
