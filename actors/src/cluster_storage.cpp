@@ -140,6 +140,12 @@ result<endpoint> parse_endpoint(std::string_view text) {
   }
   if (out.host.empty())
     out.host = "127.0.0.1";
+  constexpr std::size_t max_host_bytes = 253; // the longest DNS name
+  if (out.host.size() > max_host_bytes)
+    return make_error(errc::invalid_argument,
+                      "a host name is at most "
+                        + std::to_string(max_host_bytes) + " bytes; this one has "
+                        + std::to_string(out.host.size()));
   unsigned value = 0;
   auto [end, ec] = std::from_chars(port_text.data(),
                                    port_text.data() + port_text.size(), value);

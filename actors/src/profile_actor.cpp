@@ -20,7 +20,8 @@
 //         that timed out and then commits all the same ends the session as
 //         saved, before its retry can be refused for the lock it released.
 //  lent to a transaction: other messages wait in the mailbox and save
-//         replies are deferred until the transaction returns the profile.
+//         replies are deferred until the transaction returns the profile,
+//         or ends without returning it (its end returns the profile).
 // At most one save is in flight; requests meanwhile coalesce into the next.
 #include "profile_actor.hpp"
 
@@ -126,8 +127,9 @@ public:
   // The highest update id whose fate this session knows. Every update up to
   // it was committed before a queue storage reported to this session (the
   // start record, a save's reply) or came in a notice (storage sends the
-  // notices of a key in id order, the reply of a save before the notices of
-  // later commits), so an update up to it that is not in the queue as last
+  // notices of new updates of a key in id order, and the reply of a save
+  // before the notices of later commits; a changed update keeps its id and
+  // stays in the queue), so an update up to it that is not in the queue as last
   // reported is gone: removed by this session or an earlier one, or cleared
   // by its sender. A notice of such an update arrived late (it waited in the
   // node's mailbox while replies came straight from the writer) and must not
@@ -863,8 +865,9 @@ caf::behavior profile_behavior(profile_actor* self,
       // transaction, and quit) would leave it lent for good, every other
       // message parked: the borrower is monitored, and its end returns the
       // profile as a failed transaction would (its data as the borrower
-      // left it, which is unchanged unless the borrower died while running
-      // its function).
+      // left it: unchanged unless the borrower died after its function ran,
+      // which only an exception escaping the transaction's own code, such
+      // as bad_alloc, could do).
       st.bk().borrower = caf::actor_cast<caf::actor_addr>(self->current_sender());
       self->monitor(st.bk().borrower);
       self->set_default_handler(caf::skip);

@@ -12,7 +12,9 @@
 //  - A read transaction is not one snapshot: each page comes from its own
 //    read transaction on the node. A walk over a storage that is being
 //    written may see a key's head and its versions from slightly different
-//    moments; the store layer treats a missing version as absent.
+//    moments. The store layer reads a head that names a missing version as
+//    a corrupt record; that needs a version pruned between the two reads,
+//    which the default retention (30 days) rules out.
 //  - Views returned by get() stay valid for the next recent_values get()
 //    calls of the same transaction, not until its end, so that a walk over
 //    a large storage does not keep every value in memory (the store layer

@@ -163,8 +163,8 @@ TEST_CASE("a start given up at shutdown whose attempt the writer never answers l
   // The writer answers at last: the lock the attempt took is given back.
   rt.run();
   auto rec = rt.stored("players", "user-1");
-  if (rec)
-    CHECK_FALSE(rec->meta.active_session.has_value());
+  REQUIRE(rec.has_value());
+  CHECK_FALSE(rec->meta.active_session.has_value());
 }
 
 TEST_CASE("a superseded start whose attempt the writer never answers is counted off within STORE_REQUEST_TIMEOUT") {

@@ -46,6 +46,17 @@ T wait_for(std::future<T>& f, std::chrono::seconds limit = 20s) {
 
 } // namespace
 
+TEST_CASE("an endpoint's host is at most the longest DNS name") {
+  auto longest = parse_endpoint(std::string(253, 'h') + ":7000");
+  REQUIRE(longest.ok());
+  CHECK(longest->port == 7000);
+  CHECK(to_string(*longest).size() <= max_node_address_bytes);
+  auto too_long = parse_endpoint(std::string(254, 'h') + ":7000");
+  REQUIRE_FALSE(too_long.ok());
+  CHECK(too_long.err().code() == errc::invalid_argument);
+  CHECK(parse_endpoint("7000")->host == "127.0.0.1");
+}
+
 TEST_CASE("a profile moves to another game node with the owner's last data, at once") {
   temp_dir dir{"cluster-handoff"};
   storage_node s(dir.path());

@@ -99,7 +99,9 @@ struct endpoint {
   std::uint16_t port = 0;
 };
 
-// "host:port" -> endpoint; a bare port means 127.0.0.1.
+// "host:port" -> endpoint; a bare port means 127.0.0.1. A host is at most
+// 253 bytes (the longest DNS name), so that a node's address always fits its
+// node directory entry (node_directory.hpp, max_node_address_bytes).
 result<endpoint> parse_endpoint(std::string_view text);
 std::string to_string(const endpoint& e);
 

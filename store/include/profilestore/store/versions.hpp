@@ -7,7 +7,10 @@
 //  1. A write within `window_ms` of the creation of the latest version
 //     replaces that version in place (Roblox keeps one version per hour);
 //     otherwise, and always when the caller forces it, a new version is
-//     appended. window_ms = 0 makes every write a version.
+//     appended. window_ms = 0 makes every write a version. A latest version
+//     created after `now` (the clock was set back, or damaged bytes) is not
+//     within the window: the write appends, once, and the next writes fall
+//     in the new version's window.
 //  2. remove writes a tombstone version; the data before it stays as an older
 //     version and can be restored until it expires. A write after a tombstone
 //     starts a new version and a new key life (created time resets).
