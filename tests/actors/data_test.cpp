@@ -29,6 +29,44 @@ context_fn set_coins(std::int64_t n) {
   return [n](profile_context& c) { (*c.data_value())["coins"] = n; };
 }
 
+// alice and bob, started on rt's node in its "players" store.
+struct alice_and_bob {
+  profile_handle a;
+  profile_handle b;
+};
+
+alice_and_bob start_alice_and_bob(runtime& rt) {
+  auto players = rt.open_value("players");
+  auto a = rt.start(players, "alice");
+  auto b = rt.start(players, "bob");
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  return {*a, *b};
+}
+
+// The same with alice's 100 coins saved.
+alice_and_bob start_alice_with_100_and_bob(runtime& rt) {
+  auto both = start_alice_and_bob(rt);
+  REQUIRE_OK(rt.update(both.a, set_coins(100)));
+  REQUIRE_OK(rt.save(both.a));
+  return both;
+}
+
+// A transaction of `profiles` on rt's node, asked now and answered later
+// (into the returned slot) as the actors run.
+std::shared_ptr<std::optional<result<void>>>
+transact_later(runtime& rt, std::vector<profile_handle> profiles, transact_fn fn) {
+  return rt.ask_unit_later(rt.n->actor(), transact_atom::value,
+                           std::move(profiles), std::move(fn));
+}
+
+// The first profile pays the second 30 coins.
+result<void> pay_30(std::vector<profile_context*>& ps) {
+  add_coins(-30)(*ps[0]);
+  add_coins(30)(*ps[1]);
+  return {};
+}
+
 } // namespace
 
 TEST_CASE("get returns a copy of the latest version or of a given one") {
@@ -578,21 +616,17 @@ TEST_CASE("transact restores both profiles when its function fails or throws") {
 
 TEST_CASE("a failed transact puts back everything its function changed, not only the data") {
   runtime rt;
-  auto players = rt.open_value("players");
-  auto a = rt.start(players, "alice");
-  auto b = rt.start(players, "bob");
-  REQUIRE(a.ok());
-  REQUIRE(b.ok());
-  REQUIRE_OK(rt.update(*a, [](profile_context& c) {
+  auto [a, b] = start_alice_and_bob(rt);
+  REQUIRE_OK(rt.update(a, [](profile_context& c) {
     c.add_user_id(1);
     c.key_metadata()["region"] = "eu";
     c.meta_tags()["tag"] = 1;
   }));
-  REQUIRE_OK(rt.save(*a));
+  REQUIRE_OK(rt.save(a));
   auto commits = rt.commits();
-  auto before = snap_of(rt, *a);
+  auto before = snap_of(rt, a);
 
-  auto r = rt.transact({*a, *b}, [](std::vector<profile_context*>& ps) {
+  auto r = rt.transact({a, b}, [](std::vector<profile_context*>& ps) {
     for (auto* c : ps) {
       c->add_user_id(99);
       c->key_metadata()["x"] = 1;
@@ -606,13 +640,13 @@ TEST_CASE("a failed transact puts back everything its function changed, not only
   });
   REQUIRE_FALSE(r.ok());
   rt.run();
-  auto after = snap_of(rt, *a);
+  auto after = snap_of(rt, a);
   CHECK(after.user_ids == before.user_ids);
   CHECK(after.key_metadata == before.key_metadata);
   CHECK(after.active);
-  CHECK(snap_of(rt, *b).user_ids.empty());
-  CHECK(snap_of(rt, *b).active);
-  for (const auto* p : {&*a, &*b})
+  CHECK(snap_of(rt, b).user_ids.empty());
+  CHECK(snap_of(rt, b).active);
+  for (const auto* p : {&a, &b})
     REQUIRE_OK(rt.update(*p, [](profile_context& c) {
       CHECK(c.meta_tags().find("y") == nullptr);
       CHECK(c.updates_to_lock().empty());
@@ -625,21 +659,9 @@ TEST_CASE("a failed transact puts back everything its function changed, not only
 TEST_CASE("transact keeps its profiles until storage answers a late group save, so memory and storage agree") {
   runtime rt;
   REQUIRE_OK(rt.n->set_constant("STORE_REQUEST_TIMEOUT", 5));
-  auto players = rt.open_value("players");
-  auto a = rt.start(players, "alice");
-  auto b = rt.start(players, "bob");
-  REQUIRE(a.ok());
-  REQUIRE(b.ok());
-  REQUIRE_OK(rt.update(*a, set_coins(100)));
-  REQUIRE_OK(rt.save(*a));
+  auto [a, b] = start_alice_with_100_and_bob(rt);
 
-  auto done = rt.ask_unit_later(
-    rt.n->actor(), transact_atom::value, std::vector<profile_handle>{*a, *b},
-    transact_fn([](std::vector<profile_context*>& ps) {
-      add_coins(-30)(*ps[0]);
-      add_coins(30)(*ps[1]);
-      return result<void>{};
-    }));
+  auto done = transact_later(rt, {a, b}, pay_30);
   // The group save waits in the writer's mailbox past two store request
   // timeouts, then the writer commits it.
   rt.advance_without_writer(6s);
@@ -647,8 +669,8 @@ TEST_CASE("transact keeps its profiles until storage answers a late group save, 
   rt.run();
   CHECK(stored_coins(*rt.stored("players", "alice")) == 70);
   CHECK(stored_coins(*rt.stored("players", "bob")) == 30);
-  CHECK(coins_in(snap_of(rt, *a).data) == 70);
-  CHECK(coins_in(snap_of(rt, *b).data) == 30);
+  CHECK(coins_in(snap_of(rt, a).data) == 70);
+  CHECK(coins_in(snap_of(rt, b).data) == 30);
   REQUIRE(done->has_value());
   CHECK_MESSAGE(done->value().ok(), describe(done->value()));
 }
@@ -656,21 +678,9 @@ TEST_CASE("transact keeps its profiles until storage answers a late group save, 
 TEST_CASE("transact gives its profiles back unchanged when storage never answers its group save") {
   runtime rt;
   REQUIRE_OK(rt.n->set_constant("STORE_REQUEST_TIMEOUT", 5));
-  auto players = rt.open_value("players");
-  auto a = rt.start(players, "alice");
-  auto b = rt.start(players, "bob");
-  REQUIRE(a.ok());
-  REQUIRE(b.ok());
-  REQUIRE_OK(rt.update(*a, set_coins(100)));
-  REQUIRE_OK(rt.save(*a));
+  auto [a, b] = start_alice_with_100_and_bob(rt);
 
-  auto done = rt.ask_unit_later(
-    rt.n->actor(), transact_atom::value, std::vector<profile_handle>{*a, *b},
-    transact_fn([](std::vector<profile_context*>& ps) {
-      add_coins(-30)(*ps[0]);
-      add_coins(30)(*ps[1]);
-      return result<void>{};
-    }));
+  auto done = transact_later(rt, {a, b}, pay_30);
   for (int i = 0; i < 12; ++i)
     rt.advance_without_writer(5s);
   REQUIRE(done->has_value());
@@ -678,18 +688,14 @@ TEST_CASE("transact gives its profiles back unchanged when storage never answers
   CHECK(done->value().err().code() == errc::timeout);
   // 60 s: the transaction gave up and the profiles are back, unchanged
   // (a snapshot asks the profile itself, which answers only when not lent).
-  CHECK(coins_in(snap_of(rt, *a).data) == 100);
-  CHECK(coins_in(snap_of(rt, *b).data) == 0);
+  CHECK(coins_in(snap_of(rt, a).data) == 100);
+  CHECK(coins_in(snap_of(rt, b).data) == 0);
 }
 
 TEST_CASE("a profile whose lend a transaction gave up on is not left lent to it") {
   runtime rt;
   REQUIRE_OK(rt.n->set_constant("STORE_REQUEST_TIMEOUT", 5));
-  auto players = rt.open_value("players");
-  auto a = rt.start(players, "alice");
-  auto b = rt.start(players, "bob");
-  REQUIRE(a.ok());
-  REQUIRE(b.ok());
+  auto [a, b] = start_alice_and_bob(rt);
   auto move = [](std::vector<profile_context*>& ps) {
     add_coins(1)(*ps.front());
     return result<void>{};
@@ -697,13 +703,9 @@ TEST_CASE("a profile whose lend a transaction gave up on is not left lent to it"
   // The first transaction borrows both and waits for the writer; the
   // second's lend of alice waits behind it in her mailbox until the second
   // gives up and ends.
-  auto first = rt.ask_unit_later(rt.n->actor(), transact_atom::value,
-                                 std::vector<profile_handle>{*a, *b},
-                                 transact_fn(move));
+  auto first = transact_later(rt, {a, b}, move);
   rt.run_except(rt.storage.writer);
-  auto second = rt.ask_unit_later(rt.n->actor(), transact_atom::value,
-                                  std::vector<profile_handle>{*a},
-                                  transact_fn(move));
+  auto second = transact_later(rt, {a}, move);
   rt.run_except(rt.storage.writer);
   rt.advance_without_writer(6s);
   REQUIRE(second->has_value());
@@ -714,9 +716,9 @@ TEST_CASE("a profile whose lend a transaction gave up on is not left lent to it"
   rt.run();
   REQUIRE(first->has_value());
   CHECK_MESSAGE((*first)->ok(), describe(**first));
-  REQUIRE_OK(rt.update(*a, add_coins(10)));
-  CHECK(coins_in(snap_of(rt, *a).data) == 11);
-  REQUIRE_OK(rt.end(*a));
+  REQUIRE_OK(rt.update(a, add_coins(10)));
+  CHECK(coins_in(snap_of(rt, a).data) == 11);
+  REQUIRE_OK(rt.end(a));
   CHECK(stored_coins(*rt.stored("players", "alice")) == 11);
 }
 

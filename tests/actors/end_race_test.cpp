@@ -14,15 +14,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// The stored ActiveSession's node, or "" when the key is not locked.
-std::string lock_holder(runtime& rt, const std::string& store,
-                        const std::string& key) {
-  auto rec = rt.stored(store, key);
-  if (!rec || !rec->meta.active_session)
-    return {};
-  return rec->meta.active_session->node;
-}
-
 // Hooks that record into `log` and add 100 coins in on_last_save (a change
 // only the final save can carry).
 start_options ending_adds_100(runtime& rt,
@@ -42,25 +33,19 @@ struct other_node {
 other_node open_other_node(runtime& rt, const std::string& name) {
   auto n = rt.make_node(name, 1);
   rt.run();
-  auto players = n->open("players", value::object({{"coins", 0}}));
-  REQUIRE(players.ok());
-  return other_node{std::move(n), *players};
+  auto players = open_value_on(*n, "players");
+  return other_node{std::move(n), players};
 }
 
-// A handler that adds the message's "gift" to the coins and marks it
-// processed; every call is counted.
-start_options counting_gifts(std::shared_ptr<int> calls) {
-  start_options o;
-  o.hooks.message_handlers.push_back(
-    [calls](profile_context& c, const incoming_message& m,
-            const std::function<void()>& processed) {
-      ++*calls;
-      auto* gift = m.data.get("gift");
-      REQUIRE(gift != nullptr);
-      add_coins(*gift->to_int64())(c);
-      processed();
-    });
-  return o;
+// user-1 started on rt's node with ending_adds_100's hooks recording into
+// `log`, and 5 coins added since its start (not saved).
+profile_handle start_owner_with_5_coins(runtime& rt,
+                                        const std::shared_ptr<hook_log>& log) {
+  auto players = rt.open_value("players");
+  auto p = rt.start(players, "user-1", ending_adds_100(rt, log));
+  REQUIRE(p.ok());
+  REQUIRE_OK(rt.update(*p, add_coins(5)));
+  return *p;
 }
 
 } // namespace
@@ -68,20 +53,17 @@ start_options counting_gifts(std::shared_ptr<int> calls) {
 TEST_CASE("a save that comes back with another node's request while the "
           "profile is already ending is followed by the hand-off save") {
   runtime rt;
-  auto players = rt.open_value("players");
   auto log = std::make_shared<hook_log>();
-  auto p = rt.start(players, "user-1", ending_adds_100(rt, log));
-  REQUIRE(p.ok());
-  REQUIRE_OK(rt.update(*p, add_coins(5)));
+  auto p = start_owner_with_5_coins(rt, log);
   auto b = open_other_node(rt, "node-b");
 
   // The owner's mailbox is held while node-b's start reaches storage, which
   // records node-b in ForceLoadSession and sends the owner a release
   // request. The owner then sends its ordinary save, starts ending on the
   // release request, and the ordinary save comes back naming node-b.
-  auto saved = rt.ask_unit_later(p->actor, save_atom::value);
+  auto saved = rt.ask_unit_later(p.actor, save_atom::value);
   auto started = rt.start_later(*b.n, b.players, "user-1");
-  rt.run_except(p->actor);
+  rt.run_except(p.actor);
   CHECK_FALSE(started->has_value());
   rt.run();
 
@@ -90,9 +72,9 @@ TEST_CASE("a save that comes back with another node's request while the "
   REQUIRE(log->last_saves.size() == 1);
   CHECK(log->last_saves[0] == last_save_reason::external);
   CHECK(log->session_ends == 1);
-  CHECK_FALSE(rt.snapshot(*p).ok());
+  CHECK_FALSE(rt.snapshot(p).ok());
   // The hand-off save went out at once, with on_last_save's change.
-  CHECK(lock_holder(rt, "players", "user-1") == "node-b");
+  CHECK(rt.lock_holder("players", "user-1") == "node-b");
   CHECK(stored_coins(*rt.stored("players", "user-1")) == 105);
   REQUIRE_MESSAGE(started->has_value(), "node-b's start waits for a hand-off "
                                         "that was never sent");
@@ -106,22 +88,19 @@ TEST_CASE("a save that comes back with another node's request while the "
 TEST_CASE("a shutdown during a save that comes back with another node's "
           "request hands the lock over and completes") {
   runtime rt;
-  auto players = rt.open_value("players");
   auto log = std::make_shared<hook_log>();
-  auto p = rt.start(players, "user-1", ending_adds_100(rt, log));
-  REQUIRE(p.ok());
-  REQUIRE_OK(rt.update(*p, add_coins(5)));
+  auto p = start_owner_with_5_coins(rt, log);
   auto b = open_other_node(rt, "node-b");
 
   // The owner gets, in this order: a save, the node's shutdown, node-b's
   // release request; storage saw node-b's start before the save.
-  auto saved = rt.ask_unit_later(p->actor, save_atom::value);
-  rt.run_except(p->actor);
+  auto saved = rt.ask_unit_later(p.actor, save_atom::value);
+  rt.run_except(p.actor);
   auto shut = rt.ask_unit_later(rt.n->actor(), shutdown_atom::value,
                                 duration{30s});
-  rt.run_except(p->actor);
+  rt.run_except(p.actor);
   auto started = rt.start_later(*b.n, b.players, "user-1");
-  rt.run_except(p->actor);
+  rt.run_except(p.actor);
   rt.run();
 
   REQUIRE(saved->has_value());
@@ -132,7 +111,7 @@ TEST_CASE("a shutdown during a save that comes back with another node's "
   REQUIRE(log->last_saves.size() == 1);
   CHECK(log->last_saves[0] == last_save_reason::shutdown);
   CHECK(log->session_ends == 1);
-  CHECK(lock_holder(rt, "players", "user-1") == "node-b");
+  CHECK(rt.lock_holder("players", "user-1") == "node-b");
   CHECK(stored_coins(*rt.stored("players", "user-1")) == 105);
   REQUIRE(started->has_value());
   REQUIRE_MESSAGE((*started)->ok(), describe(**started));
@@ -144,14 +123,7 @@ TEST_CASE("an ordinary save refused for its content while the session ends "
   // A node that cannot read its storage, as behind a storage connection:
   // its profiles send their saves unchecked, and the writer's refusal comes
   // back as the reply of a save in flight.
-  node_config c;
-  c.name = "node-r";
-  c.incarnation = 1;
-  c.mock_storage = rt.store_options();
-  auto remote = std::make_unique<node>(
-    rt.sys, store_actors{rt.storage.writer, rt.storage.reader, nullptr},
-    std::move(c));
-  rt.run();
+  auto remote = rt.make_connected_node("node-r");
   auto players = remote->open("players", value::object({{"coins", 0}}));
   REQUIRE(players.ok());
   auto log = std::make_shared<hook_log>();
@@ -202,7 +174,7 @@ TEST_CASE("a message whose notice reaches the owner after the save that "
   runtime rt;
   auto players = rt.open_value("players");
   auto calls = std::make_shared<int>(0);
-  auto p = rt.start(players, "user-1", counting_gifts(calls));
+  auto p = rt.start(players, "user-1", with_handler(gift_handler(calls)));
   REQUIRE(p.ok());
   auto b = open_other_node(rt, "node-b");
 
@@ -237,7 +209,7 @@ TEST_CASE("a message whose notice reaches the owner after the save that "
   CHECK(stored_coins(*rt.stored("players", "user-1")) == 7);
 
   // Later messages still arrive.
-  auto p2 = rt.start(players, "user-1", counting_gifts(calls));
+  auto p2 = rt.start(players, "user-1", with_handler(gift_handler(calls)));
   REQUIRE(p2.ok());
   REQUIRE(rt.message(players, "user-1", value::object({{"gift", 2}})).ok());
   rt.run();

@@ -13,25 +13,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A handler that adds the message's "gift" to the coins and marks it
-// processed; every call is counted.
-message_handler gift_handler(std::shared_ptr<int> calls) {
-  return [calls](profile_context& c, const incoming_message& m,
-                 const std::function<void()>& processed) {
-    ++*calls;
-    auto* gift = m.data.get("gift");
-    REQUIRE(gift != nullptr);
-    add_coins(*gift->to_int64())(c);
-    processed();
-  };
-}
-
-start_options with_handler(message_handler h) {
-  start_options o;
-  o.hooks.message_handlers.push_back(std::move(h));
-  return o;
-}
-
 value gift(std::int64_t n) {
   return value::object({{"gift", n}});
 }

@@ -251,6 +251,20 @@ struct runtime : test_system {
     return std::make_unique<node>(sys, storage, std::move(c));
   }
 
+  // A node whose storage is reached as over a storage connection: it has
+  // no shared storage to read, so its profiles send their saves unchecked
+  // and each start attempt goes to the writer alone.
+  std::unique_ptr<node> make_connected_node(std::string name) {
+    node_config c;
+    c.name = std::move(name);
+    c.incarnation = 1;
+    c.mock_storage = store_options();
+    store_actors remote{storage.writer, storage.reader, nullptr};
+    auto out = std::make_unique<node>(sys, remote, std::move(c));
+    run();
+    return out;
+  }
+
   store<value> open_value(const std::string& name,
                           value tmpl = value::object({{"coins", 0}})) {
     auto s = n->open(name, tmpl);
@@ -424,7 +438,48 @@ struct runtime : test_system {
   std::shared_ptr<std::vector<error_event>> watch_errors() {
     return watch_errors(*n);
   }
+
+  // Checks that (store, key) is stored without an ActiveSession and that a
+  // start of it on a new node `name` gets the profile at once, without any
+  // time passing (no lock to wait out), then ends that session again.
+  void check_free_for_new_node(const std::string& name,
+                               const std::string& store,
+                               const std::string& key);
+
+  // The stored ActiveSession's node, or "" when the key is not locked.
+  std::string lock_holder(const std::string& store, const std::string& key) {
+    auto rec = stored(store, key);
+    if (!rec || !rec->meta.active_session)
+      return {};
+    return rec->meta.active_session->node;
+  }
 };
+
+// A value store opened on `on` (another node of the runtime, or rt.n) with
+// the template {"coins": 0} that open_value uses.
+inline store<value> open_value_on(node& on, const std::string& name) {
+  auto s = on.open(name, value::object({{"coins", 0}}));
+  REQUIRE(s.ok());
+  return *s;
+}
+
+inline void runtime::check_free_for_new_node(const std::string& name,
+                                             const std::string& store,
+                                             const std::string& key) {
+  auto rec = stored(store, key);
+  REQUIRE(rec);
+  CHECK_MESSAGE(!rec->meta.active_session.has_value(),
+                key << " is still locked by "
+                    << to_string(*rec->meta.active_session));
+  auto other = make_node(name, 1);
+  run();
+  auto opened = open_value_on(*other, store);
+  auto started = start_later(*other, opened, key);
+  run();
+  REQUIRE_MESSAGE(started->has_value(), key << " is not free for " << name);
+  REQUIRE_MESSAGE((*started)->ok(), describe(**started));
+  REQUIRE_OK(end((*started)->value()));
+}
 
 // Adds `n` coins to a value profile.
 inline context_fn add_coins(std::int64_t n) {
@@ -444,6 +499,25 @@ inline std::int64_t stored_coins(const record& rec) {
   auto v = decode_msgpack(rec.data);
   REQUIRE(v.ok());
   return coins_in(*v);
+}
+
+// A message handler that adds the message's "gift" to the coins and marks it
+// processed; every call is counted in `calls`.
+inline message_handler gift_handler(std::shared_ptr<int> calls) {
+  return [calls](profile_context& c, const incoming_message& m,
+                 const std::function<void()>& processed) {
+    ++*calls;
+    auto* gift = m.data.get("gift");
+    REQUIRE(gift != nullptr);
+    add_coins(*gift->to_int64())(c);
+    processed();
+  };
+}
+
+inline start_options with_handler(message_handler h) {
+  start_options o;
+  o.hooks.message_handlers.push_back(std::move(h));
+  return o;
 }
 
 } // namespace profilestore::testing

@@ -9,19 +9,6 @@ using namespace profilestore;
 using namespace profilestore::testing;
 using namespace std::chrono_literals;
 
-namespace {
-
-// The stored ActiveSession's node, or "" when the key is not locked.
-std::string lock_holder(runtime& rt, const std::string& store,
-                        const std::string& key) {
-  auto rec = rt.stored(store, key);
-  if (!rec || !rec->meta.active_session)
-    return {};
-  return rec->meta.active_session->node;
-}
-
-} // namespace
-
 TEST_CASE("a started session loads the template and its final save releases the lock") {
   runtime rt;
   auto players = rt.open_value("players");
@@ -256,7 +243,7 @@ TEST_CASE("a start on another node makes the owner do its last save and hand the
   CHECK(log->last_saves[0] == last_save_reason::external);
   CHECK(log->session_ends == 1);
   CHECK_FALSE(rt.snapshot(*p).ok());
-  CHECK(lock_holder(rt, "players", "user-1") == "node-b");
+  CHECK(rt.lock_holder("players", "user-1") == "node-b");
   CHECK(stored_coins(*rt.stored("players", "user-1")) == 105);
 
   // Storage told node-b at once: no FIRST_LOAD_REPEAT to wait for.
@@ -277,7 +264,7 @@ TEST_CASE("a start on another node makes the owner do its last save and hand the
   CHECK(snap->meta.session_load_count == 2);
 
   REQUIRE_OK(rt.ask_unit(pb.actor, end_atom::value));
-  CHECK(lock_holder(rt, "players", "user-1").empty());
+  CHECK(rt.lock_holder("players", "user-1").empty());
 }
 
 TEST_CASE("a start steals the lock after SESSION_STEAL when the owner crashed without a final save") {
@@ -292,7 +279,7 @@ TEST_CASE("a start steals the lock after SESSION_STEAL when the owner crashed wi
 
   rt.n.reset(); // a crash: the profile actors die without saving
   rt.run();
-  CHECK(lock_holder(rt, "players", "user-1") == "node-a");
+  CHECK(rt.lock_holder("players", "user-1") == "node-a");
 
   auto node_b = rt.make_node("node-b", 1);
   rt.run();
@@ -401,21 +388,10 @@ TEST_CASE("a start cancelled after the owner handed it the lock leaves the key f
   REQUIRE_FALSE((*started)->ok());
   CHECK((*started)->err().code() == errc::cancelled);
   rt.run();
-  auto rec = rt.stored("players", "user-1");
-  REQUIRE(rec);
-  CHECK_MESSAGE(!rec->meta.active_session.has_value(),
-                "the key is still locked by "
-                  << to_string(*rec->meta.active_session));
-  CHECK(stored_coins(*rec) == 6);
-  // So a third node gets it at once.
-  auto node_c = rt.make_node("node-c", 1);
-  rt.run();
-  auto players_c = node_c->open("players", value::object({{"coins", 0}}));
-  REQUIRE(players_c.ok());
-  auto third = rt.start_later(*node_c, *players_c, "user-1");
-  rt.run();
-  REQUIRE(third->has_value());
-  CHECK_OK(**third);
+  CHECK(stored_coins(*rt.stored("players", "user-1")) == 6);
+  // The key is free: a third node gets it at once, without waiting for
+  // SESSION_STEAL.
+  rt.check_free_for_new_node("node-c", "players", "user-1");
 }
 
 TEST_CASE("a start that finds the key locked gives up with timeout after START_SESSION_TIMEOUT") {
@@ -438,7 +414,7 @@ TEST_CASE("a start that finds the key locked gives up with timeout after START_S
   REQUIRE(started->has_value());
   REQUIRE_FALSE((*started)->ok());
   CHECK((*started)->err().code() == errc::timeout);
-  CHECK(lock_holder(rt, "players", "user-1") == "node-a");
+  CHECK(rt.lock_holder("players", "user-1") == "node-a");
 }
 
 TEST_CASE("a start gives up after START_SESSION_TIMEOUT while storage keeps failing") {

@@ -29,6 +29,16 @@ std::string nested_metadata(int levels) {
   return bytes_of(v);
 }
 
+// The latest record of `key`, which must be there and read as it was
+// written (not replaced as corrupt).
+record read_back(store_harness& h, const std::string& key) {
+  auto read = h.store().get(test_store, key);
+  REQUIRE_MESSAGE(read.ok(), read.err().to_string());
+  REQUIRE(read->has_value());
+  CHECK_FALSE((*read)->overwritten);
+  return std::move((*read)->rec);
+}
+
 bool has_coins(const record& rec, std::int64_t coins) {
   return value_of(rec.data) == value::object({{"coins", coins}});
 }
@@ -48,12 +58,9 @@ BOTH_BACKENDS(nested_key_metadata_reads_back,
     auto saved = h.save(key, req);
     REQUIRE_MESSAGE(saved.ok(), saved.err().to_string());
 
-    auto read = h.store().get(test_store, key);
-    REQUIRE(read.ok());
-    REQUIRE(read->has_value());
-    CHECK_FALSE((*read)->overwritten);
-    CHECK(has_coins((*read)->rec, 7));
-    CHECK((*read)->rec.key_metadata == req.key_metadata);
+    auto read = read_back(h, key);
+    CHECK(has_coins(read, 7));
+    CHECK(read.key_metadata == req.key_metadata);
     auto versions = h.versions(key);
     REQUIRE_FALSE(versions.empty());
     CHECK(versions.back().key_metadata == req.key_metadata);
@@ -89,11 +96,7 @@ BOTH_BACKENDS_WITH(queue_capped_by_record_decoding,
   REQUIRE_FALSE(ninth.ok());
   CHECK(ninth.err().code() == errc::message_queue_full);
 
-  auto read = h.store().get(test_store, "p");
-  REQUIRE(read.ok());
-  REQUIRE(read->has_value());
-  CHECK_FALSE((*read)->overwritten);
-  CHECK((*read)->rec.updates.size() == 8);
+  CHECK(read_back(h, "p").updates.size() == 8);
   auto saved = h.save("p", h.save_of(owner_a, value::object({{"coins", 1}})));
   CHECK_MESSAGE(saved.ok(), saved.err().to_string());
 }
@@ -120,11 +123,7 @@ BOTH_BACKENDS_WITH(queue_capped_by_record_objects,
   }
   CHECK(accepted > 0);
   CHECK(accepted < 1'000);
-  auto read = h.store().get(test_store, "p");
-  REQUIRE(read.ok());
-  REQUIRE(read->has_value());
-  CHECK_FALSE((*read)->overwritten);
-  CHECK((*read)->rec.updates.size() == static_cast<std::size_t>(accepted));
+  CHECK(read_back(h, "p").updates.size() == static_cast<std::size_t>(accepted));
 }
 
 BOTH_BACKENDS(paging_limit_zero,
@@ -194,11 +193,7 @@ BOTH_BACKENDS(message_ids_used_up,
   auto sent = h.message("p", value(1));
   REQUIRE_FALSE(sent.ok());
   CHECK(sent.err().code() == errc::corrupt_record);
-  auto read = h.store().get(test_store, "p");
-  REQUIRE(read.ok());
-  REQUIRE(read->has_value());
-  CHECK_FALSE((*read)->overwritten);
-  CHECK((*read)->rec.updates.empty());
+  CHECK(read_back(h, "p").updates.empty());
 }
 
 BOTH_BACKENDS(failed_put_part_way_writes_nothing,
