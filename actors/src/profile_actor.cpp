@@ -112,7 +112,7 @@ public:
   // is pending; when it fires early (the save it was armed for is done) it
   // is re-armed for the save in flight. A reply carries the number of its
   // save and is ignored once that save timed out, except the success of a
-  // final save while the profile is still ending (on_late_final_saved).
+  // final save while the profile is still ending (see start_save).
   std::uint64_t save_seq = 0; // the number of the save in flight
   bool in_flight_final = false;
   bool deadline_pending = false;
@@ -416,9 +416,17 @@ public:
       .then(
         [this, final, seq](applied_op& applied) {
           if (seq != save_seq) {
-            // Timed out already: see on_late_final_saved.
+            // Timed out already, and ignored; except a final save that
+            // committed after all while the profile is still ending (its
+            // reply comes before the reply of any retry: the writer answers
+            // in order). The lock went with it, so a retry can only be
+            // refused with not_owner, and the session ended with that
+            // save's data: it ends as saved. (LastSavedData becomes the
+            // data of the final save sent last, which differs from the
+            // committed one only by what on_save hooks changed in between:
+            // the profile took no other change while ending.)
             if (final && ending)
-              on_late_final_saved(applied);
+              on_saved(true, applied);
             return;
           }
           if (lent) {
@@ -560,17 +568,6 @@ public:
       return;
     if (ending || save_again || !bk().waiting_next.empty())
       start_save();
-  }
-
-  // A final save that timed out committed after all (its reply comes before
-  // the reply of any retry: the writer answers in order). The lock went with
-  // it, so a retry can only be refused with not_owner, and the session ended
-  // with that save's data: it ends as saved. (LastSavedData becomes the data
-  // of the final save sent last, which differs from the committed one only
-  // by what on_save hooks changed in between: the profile took no other
-  // change while ending.)
-  void on_late_final_saved(applied_op& applied) {
-    on_saved(true, applied);
   }
 
   void on_save_failed(const error& e, bool final) {
