@@ -21,7 +21,9 @@
 //         saved, before its retry can be refused for the lock it released.
 //  lent to a transaction: other messages wait in the mailbox and save
 //         replies are deferred until the transaction returns the profile,
-//         or ends without returning it (its end returns the profile).
+//         or ends without returning it (its end returns the profile). An
+//         exit (the node's end) waits too: the transaction uses this
+//         profile's state, so the profile ends only once it is returned.
 // At most one save is in flight; requests meanwhile coalesce into the next.
 #include "profile_actor.hpp"
 
@@ -29,6 +31,7 @@
 #include <cmath>
 #include <exception>
 #include <map>
+#include <optional>
 #include <set>
 #include <utility>
 #include <vector>
@@ -156,6 +159,9 @@ public:
     std::vector<std::function<void()>> deferred;
     // The transaction this profile is lent to (monitored while lent).
     caf::actor_addr borrower;
+    // The reason of an exit that came while lent: the profile ends with it
+    // once the transaction gives it back (return_from_transaction).
+    std::optional<caf::error> exit_when_returned;
   };
   std::unique_ptr<bookkeeping> book_;
   std::unique_ptr<profile_hooks> hooks_;
@@ -737,6 +743,17 @@ caf::error session_over(const profile_state& st) {
                       "the session of " + st.key() + " is no longer active");
 }
 
+// While lent, an exit (the node's end) must not destroy this state, which
+// the transaction reads and writes through its context: it is kept and taken
+// once the profile is given back. CAF's exit_reason::kill cannot be held
+// (CAF ends the actor without asking), and the runtime never sends it.
+void hold_exits_while_lent(profile_actor* self) {
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    if (msg.reason) // a normal exit reason ends nobody (CAF's default)
+      self->state.bk().exit_when_returned = std::move(msg.reason);
+  });
+}
+
 void return_from_transaction(profile_actor* self, return_outcome& outcome,
                              const std::vector<std::uint64_t>& sent) {
   auto& st = self->state;
@@ -745,6 +762,13 @@ void return_from_transaction(profile_actor* self, return_outcome& outcome,
   st.bk().borrower = nullptr;
   self->unbecome();
   self->set_default_handler(caf::print_and_drop);
+  self->set_exit_handler(nullptr); // CAF's default again
+  if (auto& reason = st.bk().exit_when_returned) {
+    // The exit that came while lent: end now, as the exit would have ended
+    // the profile (no final save, no hooks), the transaction done with it.
+    self->quit(std::move(*reason));
+    return;
+  }
   // Replies that arrived while lent answer saves sent before the lending,
   // which the writer applied before the group save: handle them first, so
   // that LastSavedData and the key info end as the group save left them.
@@ -867,6 +891,7 @@ caf::behavior profile_behavior(profile_actor* self,
       // as bad_alloc, could do).
       st.bk().borrower = caf::actor_cast<caf::actor_addr>(self->current_sender());
       self->monitor(st.bk().borrower);
+      hold_exits_while_lent(self);
       self->set_default_handler(caf::skip);
       self->become(caf::keep_behavior,
                    [self, sent](return_atom, return_outcome& outcome) {

@@ -67,6 +67,20 @@ result<void> pay_30(std::vector<profile_context*>& ps) {
   return {};
 }
 
+// Set once `watched` has terminated (a monitor's down message).
+std::shared_ptr<bool> watch_end(runtime& rt, const caf::actor& watched) {
+  auto ended = std::make_shared<bool>(false);
+  rt.askers.push_back(rt.sys.spawn(
+    [watched](caf::event_based_actor* self,
+              std::shared_ptr<bool> flag) -> caf::behavior {
+      self->monitor(watched);
+      self->set_down_handler([flag](caf::down_msg&) { *flag = true; });
+      return {[](int) {}}; // alive until the down message; never sent to
+    },
+    ended));
+  return ended;
+}
+
 } // namespace
 
 TEST_CASE("get returns a copy of the latest version or of a given one") {
@@ -779,4 +793,37 @@ TEST_CASE("a save in flight when a transaction borrows the profile does not roll
   CHECK(coins_in(sa.last_saved_data) == 60);
   auto stored_info = rt.versions("players", "alice").back();
   CHECK(sa.info.updated_time == stored_info.updated_time);
+}
+
+TEST_CASE("a node destroyed while a transaction borrows its profiles ends them only after the transaction gave them back") {
+  runtime rt;
+  auto [a, b] = start_alice_with_100_and_bob(rt);
+  auto alice_ended = watch_end(rt, a.actor);
+  auto bob_ended = watch_end(rt, b.actor);
+  rt.run();
+  auto ran = std::make_shared<bool>(false);
+  transact_later(rt, {a, b}, [ran](std::vector<profile_context*>& ps) {
+    *ran = true;
+    CHECK(coins_in(*ps[0]->data_value()) == 100);
+    return pay_30(ps);
+  });
+  // The transaction borrows alice (key order); its lend of bob waits in
+  // bob's mailbox. Then the node goes away without shutdown(): its end
+  // tells alice and bob to end as well, and alice hears it while lent.
+  rt.run_except(b.actor);
+  rt.n.reset();
+  rt.run_except(b.actor);
+  CHECK_MESSAGE(!*alice_ended,
+                "alice ended while a transaction held her context");
+  CHECK_FALSE(*ran);
+  // Bob lends himself before his end: the transaction runs on both
+  // contexts, stores the trade whole, gives both back, and only then do
+  // they end, without a final save, as in a crash.
+  rt.run();
+  CHECK(*ran);
+  CHECK(stored_coins(*rt.stored("players", "alice")) == 70);
+  CHECK(stored_coins(*rt.stored("players", "bob")) == 30);
+  CHECK(*alice_ended);
+  CHECK(*bob_ended);
+  CHECK(rt.stored("players", "alice")->meta.active_session == a.session);
 }
