@@ -42,6 +42,9 @@ using sweep_atom = caf::atom_constant<caf::atom("ps_sweep")>;
 // or removed outside the session (set, remove, profilectl), so the session
 // is over (it ends without a last save, as when a save is refused).
 using lost_atom = caf::atom_constant<caf::atom("ps_lost")>;
+// A profile to its node: its final save was refused for its content, so the
+// session goes on (node_actor.cpp, on_end_refused).
+using refused_atom = caf::atom_constant<caf::atom("ps_refused")>;
 // The node to itself: send the start attempts queued while it handled the
 // messages before this one to their writer (flush_starts, node_actor.cpp).
 using flush_atom = caf::atom_constant<caf::atom("ps_flush")>;

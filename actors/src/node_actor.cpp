@@ -72,8 +72,22 @@ struct active_entry {
   std::uint64_t session_id = 0;
   std::uint32_t auto_save_slot = 0; // in node_state::auto_saves
   // Told to end (a release request, a lost lease) and not yet ended: a start
-  // of the key on this node waits for the end instead of failing.
+  // of the key on this node waits for the end instead of failing. Cleared
+  // when the profile's final save is refused for its content (refused_atom):
+  // the session then goes on, and no end is coming.
   bool ending = false;
+  // Kept at shutdown: told to end for the shutdown, its final save was
+  // refused for its content, so the session stays active (counted in
+  // node_state::kept_sessions) and ends only when asked again.
+  bool kept = false;
+};
+
+// A shutdown() call waiting for the end of the node's sessions: answered
+// then, or at its own deadline (the deadline message carries its id),
+// whichever comes first.
+struct shutdown_call {
+  std::uint64_t id = 0;
+  caf::response_promise rp;
 };
 
 // A start attempt for a writer beside this node, waiting for flush_starts.
@@ -128,7 +142,13 @@ struct node_state {
   std::deque<clock_point> error_times;
   clock_point critical_last_met{};
 
-  std::vector<caf::response_promise> shutdown_waiting;
+  std::vector<shutdown_call> shutdown_waiting;
+  std::uint64_t next_shutdown_call = 0;
+  // The active entries kept at shutdown (active_entry::kept), and the
+  // refusal of the first of them, for the shutdown's answer: a shutdown is
+  // done when only kept sessions are left.
+  std::size_t kept_sessions = 0;
+  std::optional<error> first_kept;
   // Start attempts, withdrawals and orphan releases not yet answered by the
   // writer: a shutdown is done only when none is left, so that no lock taken
   // for a start nobody waits for outlives the node.
@@ -1011,14 +1031,114 @@ void forward_write(node_actor* self, const store_spec& spec, operation op,
 
 // ---- shutdown -----------------------------------------------------------------
 
+// What a shutdown answers about the sessions it kept (active_entry::kept).
+std::string describe_kept_sessions(const node_state& s) {
+  auto what = s.kept_sessions == 1
+                ? std::string("1 session stays active on this node: its "
+                              "final save was refused for its content (fix "
+                              "the data, then end it or shut down again): ")
+                : std::to_string(s.kept_sessions)
+                    + " sessions stay active on this node: their final "
+                      "saves were refused for their content (fix the data, "
+                      "then end them or shut down again); the first: ";
+  return what + s.first_kept->message();
+}
+
+// Every waiting shutdown call is answered once no session is left but those
+// kept (with the first refusal's code then) and no write is in flight.
 void check_shutdown_done(node_actor* self) {
   auto& s = self->state;
-  if (!s.shared->closing || !s.active.empty() || s.writes_in_flight > 0
-      || s.shutdown_waiting.empty())
+  if (!s.shared->closing || s.active.size() > s.kept_sessions
+      || s.writes_in_flight > 0 || s.shutdown_waiting.empty())
     return;
-  for (auto& rp : s.shutdown_waiting)
-    rp.deliver(caf::unit);
+  for (auto& call : s.shutdown_waiting) {
+    if (s.kept_sessions == 0)
+      call.rp.deliver(caf::unit);
+    else
+      call.rp.deliver(
+        to_caf_error(s.first_kept->code(), describe_kept_sessions(s)));
+  }
   s.shutdown_waiting.clear();
+}
+
+// The first shutdown() call: no new sessions, starts in progress fail, and
+// every active session does its final save.
+void begin_shutdown(node_actor* self) {
+  auto& s = self->state;
+  s.shared->closing = true;
+  std::vector<std::string> starting;
+  for (auto& entry : s.starting)
+    starting.push_back(entry.first);
+  for (auto& rk : starting)
+    give_up_start(self, rk,
+                  make_error(errc::closing, "the node is shutting down"));
+  for (auto& [rk, entry] : s.active)
+    self->send(entry.actor, shutdown_atom::value);
+}
+
+// A later shutdown() call: the sessions kept by an earlier one try their
+// final save again (their data may have been fixed since). The others are
+// ending already, or ended: they are not asked twice.
+void retry_kept_sessions(node_actor* self) {
+  auto& s = self->state;
+  if (s.kept_sessions == 0)
+    return;
+  for (auto& [rk, entry] : s.active)
+    if (entry.kept) {
+      entry.kept = false;
+      self->send(entry.actor, shutdown_atom::value);
+    }
+  s.kept_sessions = 0;
+  s.first_kept.reset();
+}
+
+// The deadline of the shutdown call `id`: that call alone gives up waiting
+// (errc::timeout); other calls keep their own deadlines.
+void on_shutdown_deadline(node_actor* self, std::uint64_t id) {
+  auto& s = self->state;
+  auto i = std::find_if(s.shutdown_waiting.begin(), s.shutdown_waiting.end(),
+                        [id](const shutdown_call& c) { return c.id == id; });
+  if (i == s.shutdown_waiting.end())
+    return; // answered when the sessions ended
+  auto what = std::to_string(s.active.size() - s.kept_sessions)
+              + " profiles did not finish their final save before the "
+                "shutdown timeout";
+  if (s.kept_sessions > 0)
+    what += "; " + describe_kept_sessions(s);
+  i->rp.deliver(to_caf_error(errc::timeout, what));
+  s.shutdown_waiting.erase(i);
+}
+
+// The final save of the session `session_id` of `rk` was refused for its
+// content (refused_atom): its profile is active again. The node stops
+// counting it as ending, a start of the key waiting for that end fails now
+// (it would wait in vain), and a refusal that answers the shutdown keeps the
+// session (check_shutdown_done).
+void on_end_refused(node_actor* self, const std::string& rk,
+                    const std::string& store, const std::string& key,
+                    std::uint64_t session_id, const error& e,
+                    bool answers_shutdown) {
+  auto& s = self->state;
+  auto i = s.active.find(rk);
+  if (i == s.active.end() || i->second.session_id != session_id)
+    return;
+  i->second.ending = false;
+  auto why = "the final save of " + key + " in store " + store
+             + " was refused: " + e.to_string();
+  if (auto j = s.starting.find(rk);
+      j != s.starting.end() && j->second.waiting_for_end)
+    fail_start(self, rk,
+               make_error(errc::session_active,
+                          "a session of " + key + " in store " + store
+                            + " stays active on this node (" + why
+                            + "); end it first"));
+  if (!answers_shutdown || !s.shared->closing || i->second.kept)
+    return;
+  i->second.kept = true;
+  s.kept_sessions++;
+  if (!s.first_kept)
+    s.first_kept = make_error(e.code(), why);
+  check_shutdown_done(self);
 }
 
 caf::behavior node_behavior(node_actor* self, node_actor_args args) {
@@ -1115,6 +1235,8 @@ caf::behavior node_behavior(node_actor* self, node_actor_args args) {
       auto i = s.active.find(rk);
       if (i != s.active.end() && i->second.session_id == session_id) {
         s.auto_saves.remove(i->second.auto_save_slot);
+        if (i->second.kept && --s.kept_sessions == 0)
+          s.first_kept.reset();
         s.active.erase(i);
         // A start waiting for this end goes ahead now.
         if (auto j = s.starting.find(rk);
@@ -1125,6 +1247,12 @@ caf::behavior node_behavior(node_actor* self, node_actor_args args) {
         }
       }
       check_shutdown_done(self);
+    },
+    [self](refused_atom, bool mock, const std::string& store,
+           const std::string& key, std::uint64_t session_id, const error& e,
+           bool answers_shutdown) {
+      on_end_refused(self, registry_key(mock, store, key), store, key,
+                     session_id, e, answers_shutdown);
     },
     [self](report_atom, const std::string& store, const std::string& key,
            const error& e) { signal_error(self, e, store, key); },
@@ -1311,34 +1439,23 @@ caf::behavior node_behavior(node_actor* self, node_actor_args args) {
               [rp](caf::error& err) mutable { rp.deliver(err); });
       return rp;
     },
+    // Every call waits for the same end of the sessions, each with its own
+    // deadline; only the first asks every session to end.
     [self](shutdown_atom, duration timeout) -> caf::result<caf::unit_t> {
       auto& s = self->state;
-      s.shared->closing = true;
-      std::vector<std::string> starting;
-      for (auto& entry : s.starting)
-        starting.push_back(entry.first);
-      for (auto& rk : starting)
-        give_up_start(self, rk,
-                      make_error(errc::closing, "the node is shutting down"));
-      for (auto& [rk, entry] : s.active)
-        self->send(entry.actor, shutdown_atom::value);
+      if (s.shared->closing)
+        retry_kept_sessions(self);
+      else
+        begin_shutdown(self);
       auto rp = self->make_response_promise();
-      s.shutdown_waiting.push_back(rp);
-      self->delayed_send(self, timeout, deadline_atom::value);
+      auto id = ++s.next_shutdown_call;
+      s.shutdown_waiting.push_back(shutdown_call{id, rp});
+      self->delayed_send(self, timeout, deadline_atom::value, id);
       check_shutdown_done(self);
       return rp;
     },
-    [self](deadline_atom) {
-      auto& s = self->state;
-      if (s.shutdown_waiting.empty())
-        return;
-      auto e = to_caf_error(errc::timeout,
-                            std::to_string(s.active.size())
-                              + " profiles did not finish their final save "
-                                "before the shutdown timeout");
-      for (auto& rp : s.shutdown_waiting)
-        rp.deliver(e);
-      s.shutdown_waiting.clear();
+    [self](deadline_atom, std::uint64_t call) {
+      on_shutdown_deadline(self, call);
     },
     [self](constant_atom, const std::string& name,
            double v) -> caf::result<caf::unit_t> {

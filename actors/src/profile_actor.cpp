@@ -13,7 +13,8 @@
 //  a save refused for the request itself (data over the limit, ...): the
 //         session and the in-memory data stay; the error goes to the caller
 //         and to the node's on_error signal; a refused final save turns the
-//         profile active again.
+//         profile active again and tells the node so (refused_atom), which
+//         then no longer counts the session as ending.
 //  a storage failure (commit failed, disk full, timeout): reported (critical
 //         state counting), retried with backoff 1, 2, 4, 8, 16, 20 s; a final
 //         save is retried until it succeeds or the node stops. A final save
@@ -162,6 +163,9 @@ public:
     // The reason of an exit that came while lent: the profile ends with it
     // once the transaction gives it back (return_from_transaction).
     std::optional<caf::error> exit_when_returned;
+    // The node asked this profile to end for its shutdown since its last
+    // refused final save: the next refusal answers that shutdown.
+    bool shutdown_asked = false;
   };
   std::unique_ptr<bookkeeping> book_;
   std::unique_ptr<profile_hooks> hooks_;
@@ -596,6 +600,7 @@ public:
         for (auto& rp : bk().waiting_end)
           rp.deliver(to_caf_error(e));
         bk().waiting_end.clear();
+        tell_node_end_refused(e);
       }
       // An end asked while this ordinary save was in flight still sends its
       // final save, whose own refusal (above) answers the end. A save merely
@@ -663,6 +668,16 @@ public:
     told_node_ended = true;
     self->send(node, ended_atom::value, spec_->mock, spec_->name, key_,
                session_.id);
+  }
+
+  // The final save was refused for its content and the session goes on:
+  // the node must stop counting it as ending (a start of the key on this
+  // node waiting for its end would wait in vain), and a shutdown waiting for
+  // it learns that it stays.
+  void tell_node_end_refused(const error& e) {
+    bool answers_shutdown = std::exchange(bk().shutdown_asked, false);
+    self->send(node, refused_atom::value, spec_->mock, spec_->name, key_,
+               session_.id, e, answers_shutdown);
   }
 
   void lose_session(const error& e) {
@@ -912,6 +927,7 @@ caf::behavior profile_behavior(profile_actor* self,
       } else if (what == deadline_atom::value) {
         st.check_deadline();
       } else if (what == shutdown_atom::value) {
+        st.bk().shutdown_asked = true;
         st.begin_end(last_save_reason::shutdown, std::nullopt);
       } else if (what == lost_atom::value) {
         // Storage overwrote or removed the key outside this session.

@@ -417,6 +417,36 @@ TEST_CASE("a shutdown whose final saves cannot be stored reports timeout and the
   CHECK_FALSE(rec->meta.active_session.has_value());
 }
 
+TEST_CASE("a second shutdown is answered when the sessions end, not at the first call's deadline") {
+  runtime rt;
+  auto players = rt.open_value("players");
+  auto p = rt.start(players, "user-1");
+  REQUIRE(p.ok());
+  REQUIRE_OK(rt.update(*p, add_coins(4)));
+  rt.backend->fail_commits(faulty_backend::unlimited);
+  auto first = rt.ask_unit_later(rt.n->actor(), shutdown_atom::value,
+                                 duration(5s));
+  rt.advance(1s);
+  auto second = rt.ask_unit_later(rt.n->actor(), shutdown_atom::value,
+                                  duration(60s));
+  // The first call's deadline: it alone gives up.
+  rt.advance(5s);
+  REQUIRE(first->has_value());
+  REQUIRE_FALSE((*first)->ok());
+  CHECK((*first)->err().code() == errc::timeout);
+  CHECK_MESSAGE(!second->has_value(),
+                "the second shutdown was answered at the first one's deadline");
+  // Storage recovers: the final save's retry ends the session, and the
+  // second call hears it then, long before its own deadline.
+  rt.backend->heal();
+  rt.advance(20s);
+  REQUIRE(second->has_value());
+  CHECK_OK(**second);
+  auto rec = rt.stored("players", "user-1");
+  CHECK(stored_coins(*rec) == 4);
+  CHECK_FALSE(rec->meta.active_session.has_value());
+}
+
 // Pending timers of the virtual clock: delayed messages (auto-save
 // wake-ups, deadlines, retries), or CAF request timeouts.
 std::size_t pending(runtime& rt, caf::detail::simple_actor_clock::event_type type) {

@@ -253,3 +253,119 @@ TEST_CASE("a final save that timed out but committed late ends the session "
                   "unexpected on_error: " << to_string(e.code) << ": "
                                           << e.message);
 }
+
+TEST_CASE("a start of a key whose hand-off save is refused for its content "
+          "fails at once with session_active, and the key starts again once "
+          "that session ends") {
+  runtime rt(runtime_options{"node-a", 1, data_limit(200)});
+  auto errors = rt.watch_errors();
+  auto players = rt.open_value("players");
+  auto p = rt.start(players, "user-1");
+  REQUIRE(p.ok());
+  REQUIRE_OK(rt.update(*p, [](profile_context& ctx) {
+    (*ctx.data_value())["big"] = std::string(400, 'x');
+  }));
+  auto b = open_other_node(rt, "node-b");
+
+  // node-b's start makes storage ask node-a to release user-1: node-a's
+  // entry is ending while the release request waits in the profile's
+  // mailbox, and a new start of user-1 on node-a waits for that end.
+  auto b_started = rt.start_later(*b.n, b.players, "user-1");
+  rt.run_except(p->actor);
+  auto again = rt.start_later(*rt.n, players, "user-1");
+  rt.run_except(p->actor);
+  CHECK_FALSE(again->has_value());
+
+  // The hand-off save is refused for its size: the session stays, and the
+  // waiting start learns why at once rather than after START_SESSION_TIMEOUT.
+  rt.run();
+  REQUIRE_MESSAGE(again->has_value(),
+                  "the start waits for an end that will not come");
+  REQUIRE_FALSE((*again)->ok());
+  CHECK((*again)->err().code() == errc::session_active);
+  CHECK((*again)->err().message().find("refused") != std::string::npos);
+  REQUIRE_FALSE(errors->empty());
+  CHECK(errors->back().code == errc::data_too_large);
+  auto snap = rt.snapshot(*p);
+  REQUIRE(snap.ok());
+  CHECK(snap->active);
+  CHECK(rt.stored("players", "user-1")->meta.active_session == p->session);
+
+  // The node no longer counts the session as ending: a later start is
+  // refused at once too.
+  auto later = rt.start_later(*rt.n, players, "user-1");
+  rt.run();
+  REQUIRE_MESSAGE(later->has_value(),
+                  "the node still counts the refused session as ending");
+  REQUIRE_FALSE((*later)->ok());
+  CHECK((*later)->err().code() == errc::session_active);
+
+  // Fixed, the session ends; node-b gets the key at its next retry, and
+  // once it ends the session there, node-a starts the key again.
+  REQUIRE_OK(rt.update(*p, [](profile_context& ctx) {
+    ctx.data_value()->erase("big");
+  }));
+  REQUIRE_OK(rt.end(*p));
+  rt.advance(10s);
+  REQUIRE(b_started->has_value());
+  REQUIRE_MESSAGE((*b_started)->ok(), describe(**b_started));
+  REQUIRE_OK(rt.end((*b_started)->value()));
+  auto back = rt.start(players, "user-1");
+  REQUIRE_MESSAGE(back.ok(), describe(back));
+  REQUIRE_OK(rt.end(*back));
+}
+
+TEST_CASE("a shutdown whose final save is refused for its content is "
+          "answered at once with the refusal, and the session stays until "
+          "it is fixed and ended") {
+  runtime rt(runtime_options{"node-a", 1, data_limit(200)});
+  // Behind a storage connection, the refusal comes back from the writer as
+  // the reply of the final save in flight.
+  auto remote = rt.make_connected_node("node-r");
+  auto errors = rt.watch_errors(*remote);
+  auto players = open_value_on(*remote, "players");
+  auto log = std::make_shared<hook_log>();
+  auto started = rt.start_later(*remote, players, "user-1", rt.recorded(log));
+  rt.run();
+  REQUIRE(started->has_value());
+  REQUIRE_MESSAGE((*started)->ok(), describe(**started));
+  auto p = (*started)->value();
+  REQUIRE_OK(rt.update(p, add_coins(3)));
+  REQUIRE_OK(rt.save(p));
+  REQUIRE_OK(rt.update(p, [](profile_context& ctx) {
+    (*ctx.data_value())["big"] = std::string(400, 'x');
+  }));
+
+  auto down = rt.ask_unit_later(remote->actor(), shutdown_atom::value,
+                                duration{30s});
+  rt.run();
+  REQUIRE_MESSAGE(down->has_value(),
+                  "the shutdown waits for a final save that was refused");
+  REQUIRE_FALSE((*down)->ok());
+  CHECK((*down)->err().code() == errc::data_too_large);
+  CHECK((*down)->err().message().find("user-1") != std::string::npos);
+  REQUIRE_FALSE(errors->empty());
+  CHECK(errors->back().code == errc::data_too_large);
+  // The session and its data stay; storage keeps the lock and the last
+  // save that it accepted.
+  auto snap = rt.snapshot(p);
+  REQUIRE(snap.ok());
+  CHECK(snap->active);
+  CHECK(snap->data.get("big") != nullptr);
+  auto rec = rt.stored("players", "user-1");
+  CHECK(rec->meta.active_session == p.session);
+  CHECK(stored_coins(*rec) == 3);
+  CHECK(log->session_ends == 0);
+
+  // Fixed, a second shutdown ends it with its final save.
+  REQUIRE_OK(rt.update(p, [](profile_context& ctx) {
+    ctx.data_value()->erase("big");
+  }));
+  REQUIRE_OK(rt.ask_unit(remote->actor(), shutdown_atom::value, duration{30s}));
+  rec = rt.stored("players", "user-1");
+  CHECK_FALSE(rec->meta.active_session.has_value());
+  CHECK(stored_coins(*rec) == 3);
+  CHECK(log->session_ends == 1);
+  REQUIRE(log->last_saves.size() == 2);
+  CHECK(log->last_saves[1] == last_save_reason::shutdown);
+}

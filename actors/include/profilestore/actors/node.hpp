@@ -307,7 +307,12 @@ public:
 
   // is_closing becomes true, new starts are refused, every session does its
   // final save (reason shutdown) in parallel; returns when all are done or
-  // after `timeout` (errc::timeout).
+  // after `timeout` (errc::timeout). A session whose final save storage
+  // refuses for its content (data_too_large, ...) stays active: the call
+  // then returns that refusal, naming the key, once every other session is
+  // done. A later call returns when the sessions are done (with an earlier
+  // call still waiting, at the same time as it) or after its own `timeout`,
+  // and asks the sessions kept that way for their final save again.
   result<void> shutdown(duration timeout = std::chrono::seconds(30));
 
 private:
