@@ -73,13 +73,14 @@ struct active_entry {
   std::uint32_t auto_save_slot = 0; // in node_state::auto_saves
   // Told to end (a release request, a lost lease) and not yet ended: a start
   // of the key on this node waits for the end instead of failing. Cleared
-  // when the profile's final save is refused for its content (refused_atom):
-  // the session then goes on, and no end is coming.
+  // when the profile's final save is refused for its content (refused_atom)
+  // after it heard every end_asks: the session then goes on, and no end is
+  // coming.
   bool ending = false;
-  // Kept at shutdown: told to end for the shutdown, its final save was
-  // refused for its content, so the session stays active (counted in
-  // node_state::kept_sessions) and ends only when asked again.
-  bool kept = false;
+  // The release, lost and lease-lost notices sent to the profile (wrapping).
+  // A refusal sent before the profile heard them all is out of date: an end
+  // or another hand-off save is still on its way (on_end_refused).
+  std::uint16_t end_asks = 0;
 };
 
 // A shutdown() call waiting for the end of the node's sessions: answered
@@ -144,11 +145,11 @@ struct node_state {
 
   std::vector<shutdown_call> shutdown_waiting;
   std::uint64_t next_shutdown_call = 0;
-  // The active entries kept at shutdown (active_entry::kept), and the
-  // refusal of the first of them, for the shutdown's answer: a shutdown is
-  // done when only kept sessions are left.
-  std::size_t kept_sessions = 0;
-  std::optional<error> first_kept;
+  // The sessions kept at shutdown, by registry key, with the refusal of
+  // their final save: told to end for the shutdown, storage refused that
+  // save for its content, so they stay active until they end or a later
+  // shutdown asks them again. A shutdown is done when only these are left.
+  std::map<std::string, error> kept;
   // Start attempts, withdrawals and orphan releases not yet answered by the
   // writer: a shutdown is done only when none is left, so that no lock taken
   // for a start nobody waits for outlives the node.
@@ -1031,32 +1032,33 @@ void forward_write(node_actor* self, const store_spec& spec, operation op,
 
 // ---- shutdown -----------------------------------------------------------------
 
-// What a shutdown answers about the sessions it kept (active_entry::kept).
+// What a shutdown answers about the sessions it kept (node_state::kept):
+// how many, and the refusal of one of them (the first by key).
 std::string describe_kept_sessions(const node_state& s) {
-  auto what = s.kept_sessions == 1
+  auto what = s.kept.size() == 1
                 ? std::string("1 session stays active on this node: its "
                               "final save was refused for its content (fix "
                               "the data, then end it or shut down again): ")
-                : std::to_string(s.kept_sessions)
+                : std::to_string(s.kept.size())
                     + " sessions stay active on this node: their final "
                       "saves were refused for their content (fix the data, "
-                      "then end them or shut down again); the first: ";
-  return what + s.first_kept->message();
+                      "then end them or shut down again); one of them: ";
+  return what + s.kept.begin()->second.message();
 }
 
 // Every waiting shutdown call is answered once no session is left but those
-// kept (with the first refusal's code then) and no write is in flight.
+// kept (with the code of the refusal named then) and no write is in flight.
 void check_shutdown_done(node_actor* self) {
   auto& s = self->state;
-  if (!s.shared->closing || s.active.size() > s.kept_sessions
+  if (!s.shared->closing || s.active.size() > s.kept.size()
       || s.writes_in_flight > 0 || s.shutdown_waiting.empty())
     return;
   for (auto& call : s.shutdown_waiting) {
-    if (s.kept_sessions == 0)
+    if (s.kept.empty())
       call.rp.deliver(caf::unit);
     else
-      call.rp.deliver(
-        to_caf_error(s.first_kept->code(), describe_kept_sessions(s)));
+      call.rp.deliver(to_caf_error(s.kept.begin()->second.code(),
+                                   describe_kept_sessions(s)));
   }
   s.shutdown_waiting.clear();
 }
@@ -1081,15 +1083,10 @@ void begin_shutdown(node_actor* self) {
 // ending already, or ended: they are not asked twice.
 void retry_kept_sessions(node_actor* self) {
   auto& s = self->state;
-  if (s.kept_sessions == 0)
-    return;
-  for (auto& [rk, entry] : s.active)
-    if (entry.kept) {
-      entry.kept = false;
-      self->send(entry.actor, shutdown_atom::value);
-    }
-  s.kept_sessions = 0;
-  s.first_kept.reset();
+  for (auto& kept : s.kept)
+    if (auto i = s.active.find(kept.first); i != s.active.end())
+      self->send(i->second.actor, shutdown_atom::value);
+  s.kept.clear();
 }
 
 // The deadline of the shutdown call `id`: that call alone gives up waiting
@@ -1100,27 +1097,31 @@ void on_shutdown_deadline(node_actor* self, std::uint64_t id) {
                         [id](const shutdown_call& c) { return c.id == id; });
   if (i == s.shutdown_waiting.end())
     return; // answered when the sessions ended
-  auto what = std::to_string(s.active.size() - s.kept_sessions)
+  auto what = std::to_string(s.active.size() - s.kept.size())
               + " profiles did not finish their final save before the "
                 "shutdown timeout";
-  if (s.kept_sessions > 0)
+  if (!s.kept.empty())
     what += "; " + describe_kept_sessions(s);
   i->rp.deliver(to_caf_error(errc::timeout, what));
   s.shutdown_waiting.erase(i);
 }
 
 // The final save of the session `session_id` of `rk` was refused for its
-// content (refused_atom): its profile is active again. The node stops
-// counting it as ending, a start of the key waiting for that end fails now
-// (it would wait in vain), and a refusal that answers the shutdown keeps the
-// session (check_shutdown_done).
+// content (refused_atom) after its profile had heard `asks_heard` of the
+// node's end notices: the profile is active again. If the node has sent it
+// more since (a release, a lost key or lease), that end is still on its way
+// and decides, so the refusal changes nothing. Otherwise the node stops
+// counting the session as ending, a start of the key waiting for that end
+// fails now (it would wait in vain), and a refusal that answers the
+// shutdown keeps the session (check_shutdown_done).
 void on_end_refused(node_actor* self, const std::string& rk,
                     const std::string& store, const std::string& key,
-                    std::uint64_t session_id, const error& e,
-                    bool answers_shutdown) {
+                    std::uint64_t session_id, std::uint16_t asks_heard,
+                    const error& e, bool answers_shutdown) {
   auto& s = self->state;
   auto i = s.active.find(rk);
-  if (i == s.active.end() || i->second.session_id != session_id)
+  if (i == s.active.end() || i->second.session_id != session_id
+      || i->second.end_asks != asks_heard)
     return;
   i->second.ending = false;
   auto why = "the final save of " + key + " in store " + store
@@ -1132,12 +1133,9 @@ void on_end_refused(node_actor* self, const std::string& rk,
                           "a session of " + key + " in store " + store
                             + " stays active on this node (" + why
                             + "); end it first"));
-  if (!answers_shutdown || !s.shared->closing || i->second.kept)
+  if (!answers_shutdown || !s.shared->closing)
     return;
-  i->second.kept = true;
-  s.kept_sessions++;
-  if (!s.first_kept)
-    s.first_kept = make_error(e.code(), why);
+  s.kept.emplace(rk, make_error(e.code(), why));
   check_shutdown_done(self);
 }
 
@@ -1219,6 +1217,7 @@ caf::behavior node_behavior(node_actor* self, node_actor_args args) {
       for (auto& [rk, entry] : s.active)
         if (rk[0] == 'l') {
           entry.ending = true;
+          ++entry.end_asks;
           self->send(entry.actor, lease_lost_atom::value);
         }
       emit(*s.shared, &shared_node_state::on_error,
@@ -1235,8 +1234,7 @@ caf::behavior node_behavior(node_actor* self, node_actor_args args) {
       auto i = s.active.find(rk);
       if (i != s.active.end() && i->second.session_id == session_id) {
         s.auto_saves.remove(i->second.auto_save_slot);
-        if (i->second.kept && --s.kept_sessions == 0)
-          s.first_kept.reset();
+        s.kept.erase(rk);
         s.active.erase(i);
         // A start waiting for this end goes ahead now.
         if (auto j = s.starting.find(rk);
@@ -1249,10 +1247,10 @@ caf::behavior node_behavior(node_actor* self, node_actor_args args) {
       check_shutdown_done(self);
     },
     [self](refused_atom, bool mock, const std::string& store,
-           const std::string& key, std::uint64_t session_id, const error& e,
-           bool answers_shutdown) {
+           const std::string& key, std::uint64_t session_id,
+           std::uint16_t asks_heard, const error& e, bool answers_shutdown) {
       on_end_refused(self, registry_key(mock, store, key), store, key,
-                     session_id, e, answers_shutdown);
+                     session_id, asks_heard, e, answers_shutdown);
     },
     [self](report_atom, const std::string& store, const std::string& key,
            const error& e) { signal_error(self, e, store, key); },
@@ -1276,6 +1274,7 @@ caf::behavior node_behavior(node_actor* self, node_actor_args args) {
       auto i = s.active.find(noticed_key(self, store, key));
       if (i != s.active.end() && is_session_of(s, i->second, owner)) {
         i->second.ending = true;
+        ++i->second.end_asks;
         self->send(i->second.actor, release_atom::value, requester);
       }
     },
@@ -1286,6 +1285,7 @@ caf::behavior node_behavior(node_actor* self, node_actor_args args) {
       auto i = s.active.find(noticed_key(self, store, key));
       if (i != s.active.end() && is_session_of(s, i->second, owner)) {
         i->second.ending = true;
+        ++i->second.end_asks;
         self->send(i->second.actor, lost_atom::value);
       }
     },

@@ -166,6 +166,11 @@ public:
     // The node asked this profile to end for its shutdown since its last
     // refused final save: the next refusal answers that shutdown.
     bool shutdown_asked = false;
+    // The node's release, lost and lease-lost notices heard (wrapping, as
+    // the node's count): a refusal tells the node how many, so that it can
+    // tell a refusal made before its latest notice (node_actor.cpp,
+    // on_end_refused).
+    std::uint16_t end_asks_heard = 0;
   };
   std::unique_ptr<bookkeeping> book_;
   std::unique_ptr<profile_hooks> hooks_;
@@ -677,7 +682,7 @@ public:
   void tell_node_end_refused(const error& e) {
     bool answers_shutdown = std::exchange(bk().shutdown_asked, false);
     self->send(node, refused_atom::value, spec_->mock, spec_->name, key_,
-               session_.id, e, answers_shutdown);
+               session_.id, bk().end_asks_heard, e, answers_shutdown);
   }
 
   void lose_session(const error& e) {
@@ -875,6 +880,7 @@ caf::behavior profile_behavior(profile_actor* self,
       return rp;
     },
     [self](release_atom, const session_ref& requester) {
+      ++self->state.bk().end_asks_heard;
       self->state.begin_end(last_save_reason::external, requester);
     },
     [self](info_atom) {
@@ -931,6 +937,7 @@ caf::behavior profile_behavior(profile_actor* self,
         st.begin_end(last_save_reason::shutdown, std::nullopt);
       } else if (what == lost_atom::value) {
         // Storage overwrote or removed the key outside this session.
+        ++st.bk().end_asks_heard;
         if (!st.told_node_ended)
           st.lose_session(make_error(errc::not_owner,
                                      "the key was overwritten or removed "
@@ -938,6 +945,7 @@ caf::behavior profile_behavior(profile_actor* self,
       } else if (what == lease_lost_atom::value) {
         // The node could not renew its lease: another node may take the
         // lock any moment, so this session stops saving and ends.
+        ++st.bk().end_asks_heard;
         if (!st.told_node_ended)
           st.lose_session(make_error(errc::unreachable,
                                      "the node could not renew its lease "

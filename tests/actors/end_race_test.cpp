@@ -315,6 +315,43 @@ TEST_CASE("a start of a key whose hand-off save is refused for its content "
   REQUIRE_OK(rt.end(*back));
 }
 
+TEST_CASE("a final save refused before the profile heard that its key was "
+          "removed does not fail a start waiting for the session's end") {
+  runtime rt(runtime_options{"node-a", 1, data_limit(200)});
+  auto players = rt.open_value("players");
+  auto p = rt.start(players, "user-1");
+  REQUIRE(p.ok());
+  REQUIRE_OK(rt.update(*p, [](profile_context& ctx) {
+    (*ctx.data_value())["big"] = std::string(400, 'x');
+  }));
+
+  // The profile's mailbox: the user's end, then the lost notice of the
+  // key's removal, which the node has already counted as an end on its
+  // way; a start of the key on this node waits for that end.
+  auto ended = rt.ask_unit_later(p->actor, end_atom::value);
+  auto removed = rt.ask_later<bool>(rt.n->actor(), remove_atom::value,
+                                    players.spec(), std::string("user-1"));
+  rt.run_except(p->actor);
+  REQUIRE(removed->has_value());
+  REQUIRE_MESSAGE((*removed)->ok(), describe(**removed));
+  auto again = rt.start_later(*rt.n, players, "user-1");
+  rt.run_except(p->actor);
+  CHECK_FALSE(again->has_value());
+
+  // The end's final save is refused for its size before the profile hears
+  // of the removal; that refusal is out of date by then, and the start
+  // waits for the end that the removal brings.
+  rt.run();
+  REQUIRE(ended->has_value());
+  CHECK((*ended)->err().code() == errc::data_too_large);
+  REQUIRE(again->has_value());
+  REQUIRE_MESSAGE((*again)->ok(), describe(**again));
+  auto snap = rt.snapshot((*again)->value());
+  REQUIRE(snap.ok());
+  CHECK(snap->data.get("big") == nullptr);
+  REQUIRE_OK(rt.end((*again)->value()));
+}
+
 TEST_CASE("a shutdown whose final save is refused for its content is "
           "answered at once with the refusal, and the session stays until "
           "it is fixed and ended") {
