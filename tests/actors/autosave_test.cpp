@@ -395,13 +395,19 @@ TEST_CASE("a start waiting for a locked key is refused with closing when shutdow
   CHECK(*rec->meta.active_session == silent);
 }
 
-TEST_CASE("a shutdown whose final saves cannot be stored reports timeout and the saves go on") {
-  runtime rt;
+// user-1 of "players" active with 4 coins, and every commit failing from
+// now on: its final save is retried until the backend heals.
+void start_4_coins_then_fail_commits(runtime& rt) {
   auto players = rt.open_value("players");
   auto p = rt.start(players, "user-1");
   REQUIRE(p.ok());
   REQUIRE_OK(rt.update(*p, add_coins(4)));
   rt.backend->fail_commits(faulty_backend::unlimited);
+}
+
+TEST_CASE("a shutdown whose final saves cannot be stored reports timeout and the saves go on") {
+  runtime rt;
+  start_4_coins_then_fail_commits(rt);
   auto down = rt.ask_unit_later(rt.n->actor(), shutdown_atom::value,
                                 duration(5s));
   rt.advance(4s);
@@ -419,11 +425,7 @@ TEST_CASE("a shutdown whose final saves cannot be stored reports timeout and the
 
 TEST_CASE("a second shutdown is answered when the sessions end, not at the first call's deadline") {
   runtime rt;
-  auto players = rt.open_value("players");
-  auto p = rt.start(players, "user-1");
-  REQUIRE(p.ok());
-  REQUIRE_OK(rt.update(*p, add_coins(4)));
-  rt.backend->fail_commits(faulty_backend::unlimited);
+  start_4_coins_then_fail_commits(rt);
   auto first = rt.ask_unit_later(rt.n->actor(), shutdown_atom::value,
                                  duration(5s));
   rt.advance(1s);
