@@ -163,8 +163,11 @@ public:
     // The reason of an exit that came while lent: the profile ends with it
     // once the transaction gives it back (return_from_transaction).
     std::optional<caf::error> exit_when_returned;
-    // The node asked this profile to end for its shutdown since its last
-    // refused final save: the next refusal answers that shutdown.
+    // The node asked this profile to end for its shutdown: from then on a
+    // refused final save answers the shutdown (the node keeps the session
+    // rather than wait for it). Kept after a refusal: that refusal may be
+    // out of date at the node (on_end_refused), and a later one must still
+    // answer the shutdown.
     bool shutdown_asked = false;
     // The node's release, lost and lease-lost notices heard (wrapping, as
     // the node's count): a refusal tells the node how many, so that it can
@@ -680,9 +683,8 @@ public:
   // node waiting for its end would wait in vain), and a shutdown waiting for
   // it learns that it stays.
   void tell_node_end_refused(const error& e) {
-    bool answers_shutdown = std::exchange(bk().shutdown_asked, false);
     self->send(node, refused_atom::value, spec_->mock, spec_->name, key_,
-               session_.id, bk().end_asks_heard, e, answers_shutdown);
+               session_.id, bk().end_asks_heard, e, bk().shutdown_asked);
   }
 
   void lose_session(const error& e) {

@@ -352,6 +352,41 @@ TEST_CASE("a final save refused before the profile heard that its key was "
   REQUIRE_OK(rt.end((*again)->value()));
 }
 
+TEST_CASE("a shutdown is answered with the refusal even when the first "
+          "refusal was out of date at the node") {
+  runtime rt(runtime_options{"node-a", 1, data_limit(200)});
+  auto players = rt.open_value("players");
+  auto p = rt.start(players, "user-1");
+  REQUIRE(p.ok());
+  REQUIRE_OK(rt.update(*p, [](profile_context& ctx) {
+    (*ctx.data_value())["big"] = std::string(400, 'x');
+  }));
+  auto b = open_other_node(rt, "node-b");
+
+  // The profile's mailbox: the shutdown's end, then a release request
+  // (node-b wants the key), which the node counts as an end on its way.
+  auto down = rt.ask_unit_later(rt.n->actor(), shutdown_atom::value,
+                                duration{30s});
+  rt.run_except(p->actor);
+  auto b_started = rt.start_later(*b.n, b.players, "user-1");
+  rt.run_except(p->actor);
+  CHECK_FALSE(down->has_value());
+
+  // The shutdown's final save is refused before the profile hears the
+  // release, so the node sets that refusal aside; the hand-off save the
+  // release asks for is refused too, and that refusal answers the shutdown
+  // at once instead of at its deadline.
+  rt.run();
+  REQUIRE_MESSAGE(down->has_value(),
+                  "the shutdown waits for a session that stays");
+  REQUIRE_FALSE((*down)->ok());
+  CHECK((*down)->err().code() == errc::data_too_large);
+  auto snap = rt.snapshot(*p);
+  REQUIRE(snap.ok());
+  CHECK(snap->active);
+  CHECK_FALSE(b_started->has_value()); // node-b still waits for the key
+}
+
 TEST_CASE("a shutdown whose final save is refused for its content is "
           "answered at once with the refusal, and the session stays until "
           "it is fixed and ended") {
